@@ -1,0 +1,93 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Ceremony kinds.
+const (
+	KindRegister     = "register"
+	KindAuthenticate = "authenticate"
+)
+
+// Transaction states.
+const (
+	TransactionPending   = "pending"
+	TransactionCompleted = "completed"
+)
+
+// Handshake flows: which API began the ceremony, so one API cannot finish
+// another's handshake.
+const (
+	FlowFlex        = "flex"        // Flex client API (transaction + handshake id)
+	FlowStartFinish = "startfinish" // start/finish API (found by challenge)
+)
+
+// Transaction is a backend's permission for one ceremony of one user (or, for
+// a discoverable authentication, of whoever the authenticator names).
+type Transaction struct {
+	ID          string
+	AppID       string
+	Kind        string // KindRegister | KindAuthenticate
+	UserID      string // empty: discoverable authentication
+	ExternalID  string
+	DisplayName string // passkey display name (WebAuthn user.name / displayName)
+	State       string // TransactionPending | TransactionCompleted
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	CompletedAt time.Time // zero while pending
+}
+
+// Handshake is the server-side state of one WebAuthn ceremony between its
+// start and its finish: go-webauthn's session data, verbatim.
+type Handshake struct {
+	ID            string
+	AppID         string
+	Flow          string // FlowFlex | FlowStartFinish
+	Kind          string // KindRegister | KindAuthenticate
+	TransactionID string // empty outside the Flex flow, or for a discoverable one
+	UserID        string // empty: discoverable authentication
+	Challenge     string // base64url, as in clientDataJSON; unique per app
+	Session       []byte // JSON of webauthn.SessionData
+	Attachment    string // authenticator attachment the start asked for ("" = any)
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+}
+
+// Nonce is the single-use proof a finished ceremony hands the browser, which
+// the backend redeems for the user's identity. Only its digest is stored.
+type Nonce struct {
+	Hash           []byte // SHA-256 of the nonce; unique
+	AppID          string
+	UserID         string
+	ExternalID     string
+	DeviceID       string
+	Kind           string // KindRegister | KindAuthenticate
+	UserVerified   bool   // the ceremony proved user verification
+	BackupEligible bool
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// CeremonyStore persists transactions, handshakes and nonces.
+type CeremonyStore interface {
+	CreateTransaction(ctx context.Context, t Transaction) error
+	// GetTransaction returns the transaction whatever its state or expiry.
+	GetTransaction(ctx context.Context, appID, id string) (Transaction, error)
+	// CompleteTransaction moves a pending, unexpired transaction to
+	// TransactionCompleted (CompletedAt = now) and returns it; otherwise ErrNotFound.
+	CompleteTransaction(ctx context.Context, appID, id string, now time.Time) (Transaction, error)
+
+	CreateHandshake(ctx context.Context, h Handshake) error
+	// GetHandshake returns an unexpired handshake without consuming it.
+	GetHandshake(ctx context.Context, appID, id string, now time.Time) (Handshake, error)
+	// GetHandshakeByChallenge returns an unexpired handshake by its challenge.
+	GetHandshakeByChallenge(ctx context.Context, appID, challenge string, now time.Time) (Handshake, error)
+	// ConsumeHandshake deletes an unexpired handshake and returns it.
+	ConsumeHandshake(ctx context.Context, appID, id string, now time.Time) (Handshake, error)
+
+	CreateNonce(ctx context.Context, n Nonce) error
+	// ConsumeNonce deletes an unexpired nonce of the app and returns it.
+	ConsumeNonce(ctx context.Context, appID string, hash []byte, now time.Time) (Nonce, error)
+}

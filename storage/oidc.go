@@ -1,0 +1,145 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// OAuth client authentication methods (RFC 7591 names).
+const (
+	AuthMethodBasic         = "client_secret_basic"
+	AuthMethodPost          = "client_secret_post"
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
+	AuthMethodNone          = "none"
+)
+
+// Client is an OpenID Connect relying party registered with one app.
+type Client struct {
+	ID                     string // client_id; unique
+	AppID                  string
+	Name                   string
+	SecretHash             []byte // SHA-256 of the secret; nil for public and private_key_jwt clients
+	AuthMethod             string // AuthMethod*
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	JWKS                   []byte // public keys for private_key_jwt (JSON Web Key Set)
+	AccessTokenType        string // "bearer" (opaque) | "jwt"
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// ClientStore persists OIDC clients.
+type ClientStore interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context, appID string) ([]Client, error) // ordered by CreatedAt, then ID
+	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) (Client, error)
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// AuthRequest is one OIDC authorization request, from /authorize until its
+// code is redeemed.
+type AuthRequest struct {
+	ID                  string
+	AppID               string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string
+	MaxAge              *int64 // seconds; nil: not asked
+	LoginHint           string
+	ACRValues           []string
+	UILocales           []string
+	HintSubject         string // subject of a verified id_token_hint
+	Enroll              bool   // prompt=create permitted for the hinted user by a signed request
+	BrowserBinding      []byte // SHA-256 of the cookie that binds the request to one browser
+	// Filled in when the user has authenticated.
+	Done      bool
+	UserID    string
+	Subject   string // external ID
+	DeviceID  string
+	SessionID string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuthCode maps an issued authorization code (by digest) to its request.
+type AuthCode struct {
+	Hash          []byte // SHA-256 of the code; unique
+	AuthRequestID string
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+}
+
+// AccessToken is an issued access token's server-side record.
+type AccessToken struct {
+	ID             string
+	AppID          string
+	ClientID       string
+	UserID         string
+	Subject        string
+	Scopes         []string
+	Audience       []string
+	SessionID      string
+	DeviceID       string
+	RefreshTokenID string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// RefreshToken is an issued refresh token. It is rotated on use.
+type RefreshToken struct {
+	ID        string
+	Hash      []byte // SHA-256 of the token; unique
+	AppID     string
+	ClientID  string
+	UserID    string
+	Subject   string
+	Scopes    []string
+	Audience  []string
+	SessionID string
+	DeviceID  string
+	AuthTime  time.Time
+	AMR       []string
+	ACR       string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// OIDCStore persists auth requests, codes and tokens.
+type OIDCStore interface {
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	// GetAuthRequest returns an unexpired auth request.
+	GetAuthRequest(ctx context.Context, id string, now time.Time) (AuthRequest, error)
+	UpdateAuthRequest(ctx context.Context, id string, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
+	DeleteAuthRequest(ctx context.Context, id string) error
+
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// ConsumeAuthCode deletes an unexpired code and returns it.
+	ConsumeAuthCode(ctx context.Context, hash []byte, now time.Time) (AuthCode, error)
+
+	CreateAccessToken(ctx context.Context, t AccessToken) error
+	// GetAccessToken returns an unexpired access token.
+	GetAccessToken(ctx context.Context, id string, now time.Time) (AccessToken, error)
+	DeleteAccessToken(ctx context.Context, id string) error
+
+	CreateRefreshToken(ctx context.Context, t RefreshToken) error
+	// GetRefreshTokenByHash returns an unexpired refresh token without consuming it.
+	GetRefreshTokenByHash(ctx context.Context, hash []byte, now time.Time) (RefreshToken, error)
+	// ConsumeRefreshToken deletes an unexpired refresh token, and the access
+	// tokens issued from it, and returns the refresh token.
+	ConsumeRefreshToken(ctx context.Context, hash []byte, now time.Time) (RefreshToken, error)
+	DeleteRefreshToken(ctx context.Context, id string) error
+	// DeleteTokensOfUser deletes a user's access and refresh tokens issued to
+	// the client (all clients when clientID is empty).
+	DeleteTokensOfUser(ctx context.Context, appID, userID, clientID string) error
+}

@@ -1,0 +1,92 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a browser's signed-in state at the OIDC provider (SSO). Only a
+// digest of its cookie is stored.
+type Session struct {
+	ID         string
+	AppID      string
+	UserID     string
+	Subject    string
+	Hash       []byte // SHA-256 of the cookie value; unique
+	DeviceID   string // the device whose ceremony created it
+	AuthTime   time.Time
+	AMR        []string
+	ACR        string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// SessionStore persists browser sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s Session) error
+	// GetSessionByHash returns an unexpired session by its cookie digest.
+	GetSessionByHash(ctx context.Context, hash []byte, now time.Time) (Session, error)
+	GetSession(ctx context.Context, id string) (Session, error)
+	ListSessions(ctx context.Context, appID, userID string) ([]Session, error) // ordered by CreatedAt, then ID
+	UpdateSession(ctx context.Context, id string, fn func(Session) (Session, error)) (Session, error)
+	DeleteSession(ctx context.Context, id string) error
+}
+
+// Signing key states, in the order a key lives through them.
+const (
+	KeyNext    = "next"    // published in JWKS, not yet signing
+	KeyActive  = "active"  // signs new tokens; exactly one at a time
+	KeyRetired = "retired" // published until ExpiresAt so old tokens still verify
+)
+
+// SigningKey is a JWT signing key. The private key is encrypted by the caller
+// (with the master key) before it reaches the store.
+type SigningKey struct {
+	ID          string // JWK kid
+	Algorithm   string // "RS256" | "ES256" | "EdDSA"
+	PrivateKey  []byte // encrypted PKCS#8
+	PublicKey   []byte // PKIX DER
+	State       string // KeyNext | KeyActive | KeyRetired
+	CreatedAt   time.Time
+	ActivatedAt time.Time // zero until active
+	RetiredAt   time.Time // zero until retired
+	ExpiresAt   time.Time // retired keys: when to drop them from JWKS; zero otherwise
+}
+
+// SigningKeyStore persists signing keys.
+type SigningKeyStore interface {
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	GetSigningKey(ctx context.Context, id string) (SigningKey, error)
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error) // ordered by CreatedAt, then ID
+	UpdateSigningKey(ctx context.Context, id string, fn func(SigningKey) (SigningKey, error)) (SigningKey, error)
+	DeleteSigningKey(ctx context.Context, id string) error
+}
+
+// AuditEvent records a security-relevant action.
+type AuditEvent struct {
+	ID        string
+	AppID     string // empty for server-wide events
+	Type      string // e.g. "device.registered", "device.revoked", "apikey.created"
+	Actor     string // "api_key:<id>", "cli", "user:<id>", "system"
+	UserID    string
+	DeviceID  string
+	Detail    map[string]string
+	CreatedAt time.Time
+}
+
+// AuditQuery filters and pages ListAuditEvents.
+type AuditQuery struct {
+	AppID  string    // empty: all apps
+	UserID string    // empty: all users
+	Before time.Time // zero: no bound; otherwise events strictly older
+	Limit  int       // 0: engine default of 50; at most 1000
+}
+
+// AuditStore persists audit events. Events outlive the users and devices they
+// name; they go with their app.
+type AuditStore interface {
+	AppendAuditEvent(ctx context.Context, e AuditEvent) error
+	// ListAuditEvents returns newest first (CreatedAt, then ID, descending).
+	ListAuditEvents(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+}
