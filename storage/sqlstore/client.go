@@ -1,0 +1,132 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+const clientColumns = `id, app_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris,
+	jwks, access_token_type, created_at, updated_at`
+
+const (
+	qClientInsert = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qClientGet    = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
+	qClientList   = `SELECT ` + clientColumns + ` FROM clients WHERE app_id = ? ORDER BY created_at, id`
+	qClientUpdate = `UPDATE clients SET name = ?, secret_hash = ?, auth_method = ?, redirect_uris = ?,
+	post_logout_redirect_uris = ?, jwks = ?, access_token_type = ?, updated_at = ? WHERE id = ?`
+	qClientDelete = `DELETE FROM clients WHERE id = ?`
+)
+
+type clientRow struct {
+	ID                     string   `db:"id"`
+	AppID                  string   `db:"app_id"`
+	Name                   string   `db:"name"`
+	SecretHash             []byte   `db:"secret_hash"`
+	AuthMethod             string   `db:"auth_method"`
+	RedirectURIs           string   `db:"redirect_uris"`
+	PostLogoutRedirectURIs string   `db:"post_logout_redirect_uris"`
+	JWKS                   []byte   `db:"jwks"`
+	AccessTokenType        string   `db:"access_token_type"`
+	CreatedAt              nullTime `db:"created_at"`
+	UpdatedAt              nullTime `db:"updated_at"`
+}
+
+func (r *clientRow) client() (storage.Client, error) {
+	redirects, err := decodeList("redirect_uris", r.RedirectURIs)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	logouts, err := decodeList("post_logout_redirect_uris", r.PostLogoutRedirectURIs)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	return storage.Client{
+		ID: r.ID, AppID: r.AppID, Name: r.Name, SecretHash: bytesOut(r.SecretHash), AuthMethod: r.AuthMethod,
+		RedirectURIs: redirects, PostLogoutRedirectURIs: logouts, JWKS: bytesOut(r.JWKS),
+		AccessTokenType: r.AccessTokenType, CreatedAt: r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
+	}, nil
+}
+
+// CreateClient stores a new OIDC client of an existing app.
+func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
+	err := s.insert(ctx, qClientInsert, c.ID, c.AppID, c.Name, bytesArg(c.SecretHash), c.AuthMethod,
+		jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs), bytesArg(c.JWKS), c.AccessTokenType,
+		timeArg(c.CreatedAt), timeArg(c.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("create client: %w", err)
+	}
+	return nil
+}
+
+// GetClient returns a client by client_id.
+func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	c, err := s.getClient(ctx, qClientGet, id)
+	if err != nil {
+		return storage.Client{}, fmt.Errorf("get client: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) getClient(ctx context.Context, query string, args ...any) (storage.Client, error) {
+	var r clientRow
+	if err := s.get(ctx, &r, query, args...); err != nil {
+		return storage.Client{}, err
+	}
+	return r.client()
+}
+
+// ListClients returns an app's clients, ordered by CreatedAt, then ID.
+func (s *Store) ListClients(ctx context.Context, appID string) ([]storage.Client, error) {
+	var rows []clientRow
+	if err := s.list(ctx, &rows, qClientList, appID); err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	clients := make([]storage.Client, len(rows))
+	for i := range rows {
+		c, err := rows[i].client()
+		if err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		clients[i] = c
+	}
+	return clients, nil
+}
+
+// UpdateClient changes a client through fn, with the row locked. ID, AppID
+// and CreatedAt cannot change.
+func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Client) (storage.Client, error)) (storage.Client, error) {
+	var out storage.Client
+	lock := s.forUpdate(qClientGet)
+	err := s.update(ctx, "update client", false, []string{lock, qClientUpdate}, func(tx *Store) error {
+		cur, err := tx.getClient(ctx, lock, id)
+		if err != nil {
+			return err
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return callbackError{err}
+		}
+		next.ID, next.AppID, next.CreatedAt = cur.ID, cur.AppID, cur.CreatedAt
+		next.SecretHash, next.JWKS = bytesOut(next.SecretHash), bytesOut(next.JWKS)
+		next.UpdatedAt = utc(next.UpdatedAt)
+		_, err = tx.exec(ctx, qClientUpdate, next.Name, bytesArg(next.SecretHash), next.AuthMethod,
+			jsonText(next.RedirectURIs), jsonText(next.PostLogoutRedirectURIs), bytesArg(next.JWKS),
+			next.AccessTokenType, timeArg(next.UpdatedAt), id)
+		out = next
+		return err
+	})
+	if err != nil {
+		return storage.Client{}, err
+	}
+	return out, nil
+}
+
+// DeleteClient deletes a client with its auth requests and tokens.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	if err := s.execOne(ctx, qClientDelete, id); err != nil {
+		return fmt.Errorf("delete client: %w", err)
+	}
+	return nil
+}

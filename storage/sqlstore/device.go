@@ -1,0 +1,167 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+const deviceColumns = `id, app_id, user_id, credential_id, public_key, attestation_type, attestation_format,
+	attestation, aaguid, transports, sign_count, clone_warning, user_verified, backup_eligible, backed_up,
+	attachment, friendly_name, type, usage_count, created_at, updated_at, last_login_at`
+
+const (
+	qDeviceInsert = `INSERT INTO devices (` + deviceColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qDeviceGet    = `SELECT ` + deviceColumns + ` FROM devices WHERE app_id = ? AND id = ?`
+	qDeviceByCred = `SELECT ` + deviceColumns + ` FROM devices WHERE app_id = ? AND credential_id = ?`
+	qDeviceList   = `SELECT ` + deviceColumns + ` FROM devices WHERE app_id = ? AND user_id = ?
+	ORDER BY created_at, id`
+	qDeviceUpdate = `UPDATE devices SET public_key = ?, attestation_type = ?, attestation_format = ?,
+	attestation = ?, aaguid = ?, transports = ?, sign_count = ?, clone_warning = ?, user_verified = ?,
+	backup_eligible = ?, backed_up = ?, attachment = ?, friendly_name = ?, type = ?, usage_count = ?,
+	updated_at = ?, last_login_at = ? WHERE app_id = ? AND id = ?`
+	qDeviceDelete = `DELETE FROM devices WHERE app_id = ? AND id = ?`
+)
+
+type deviceRow struct {
+	ID                string   `db:"id"`
+	AppID             string   `db:"app_id"`
+	UserID            string   `db:"user_id"`
+	CredentialID      []byte   `db:"credential_id"`
+	PublicKey         []byte   `db:"public_key"`
+	AttestationType   string   `db:"attestation_type"`
+	AttestationFormat string   `db:"attestation_format"`
+	Attestation       []byte   `db:"attestation"`
+	AAGUID            []byte   `db:"aaguid"`
+	Transports        string   `db:"transports"`
+	SignCount         int64    `db:"sign_count"`
+	CloneWarning      bool     `db:"clone_warning"`
+	UserVerified      bool     `db:"user_verified"`
+	BackupEligible    bool     `db:"backup_eligible"`
+	BackedUp          bool     `db:"backed_up"`
+	Attachment        string   `db:"attachment"`
+	FriendlyName      string   `db:"friendly_name"`
+	Type              string   `db:"type"`
+	UsageCount        int64    `db:"usage_count"`
+	CreatedAt         nullTime `db:"created_at"`
+	UpdatedAt         nullTime `db:"updated_at"`
+	LastLoginAt       nullTime `db:"last_login_at"`
+}
+
+func (r *deviceRow) device() (storage.Device, error) {
+	transports, err := decodeList("transports", r.Transports)
+	if err != nil {
+		return storage.Device{}, err
+	}
+	return storage.Device{
+		ID: r.ID, AppID: r.AppID, UserID: r.UserID, CredentialID: bytesOut(r.CredentialID),
+		PublicKey: bytesOut(r.PublicKey), AttestationType: r.AttestationType,
+		AttestationFormat: r.AttestationFormat, Attestation: bytesOut(r.Attestation),
+		AAGUID: bytesOut(r.AAGUID), Transports: transports, SignCount: uint32(r.SignCount),
+		CloneWarning: r.CloneWarning, UserVerified: r.UserVerified, BackupEligible: r.BackupEligible,
+		BackedUp: r.BackedUp, Attachment: r.Attachment, FriendlyName: r.FriendlyName, Type: r.Type,
+		UsageCount: r.UsageCount, CreatedAt: r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
+		LastLoginAt: r.LastLoginAt.t,
+	}, nil
+}
+
+// CreateDevice stores a new device of an existing user; its credential ID is
+// unique per app. A user that does not exist is ErrNotFound.
+func (s *Store) CreateDevice(ctx context.Context, d storage.Device) error {
+	err := s.insert(ctx, qDeviceInsert, d.ID, d.AppID, d.UserID, bytesArg(d.CredentialID),
+		bytesArg(d.PublicKey), d.AttestationType, d.AttestationFormat, bytesArg(d.Attestation),
+		bytesArg(d.AAGUID), jsonText(d.Transports), int64(d.SignCount), d.CloneWarning, d.UserVerified,
+		d.BackupEligible, d.BackedUp, d.Attachment, d.FriendlyName, d.Type, d.UsageCount,
+		timeArg(d.CreatedAt), timeArg(d.UpdatedAt), timeArg(d.LastLoginAt))
+	if err != nil {
+		return fmt.Errorf("create device: %w", err)
+	}
+	return nil
+}
+
+// GetDevice returns an app's device by id.
+func (s *Store) GetDevice(ctx context.Context, appID, id string) (storage.Device, error) {
+	d, err := s.getDevice(ctx, qDeviceGet, appID, id)
+	if err != nil {
+		return storage.Device{}, fmt.Errorf("get device: %w", err)
+	}
+	return d, nil
+}
+
+// GetDeviceByCredentialID returns an app's device by raw credential ID.
+func (s *Store) GetDeviceByCredentialID(ctx context.Context, appID string, credentialID []byte) (storage.Device, error) {
+	d, err := s.getDevice(ctx, qDeviceByCred, appID, credentialID)
+	if err != nil {
+		return storage.Device{}, fmt.Errorf("get device by credential id: %w", err)
+	}
+	return d, nil
+}
+
+func (s *Store) getDevice(ctx context.Context, query string, args ...any) (storage.Device, error) {
+	var r deviceRow
+	if err := s.get(ctx, &r, query, args...); err != nil {
+		return storage.Device{}, err
+	}
+	return r.device()
+}
+
+// ListDevices returns a user's devices, ordered by CreatedAt, then ID.
+func (s *Store) ListDevices(ctx context.Context, appID, userID string) ([]storage.Device, error) {
+	var rows []deviceRow
+	if err := s.list(ctx, &rows, qDeviceList, appID, userID); err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	devices := make([]storage.Device, len(rows))
+	for i := range rows {
+		d, err := rows[i].device()
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		devices[i] = d
+	}
+	return devices, nil
+}
+
+// UpdateDevice changes a device through fn, with the row locked, so that
+// concurrent sign-count updates never lose one. ID, AppID, UserID,
+// CredentialID and CreatedAt cannot change.
+func (s *Store) UpdateDevice(ctx context.Context, appID, id string, fn func(storage.Device) (storage.Device, error)) (storage.Device, error) {
+	var out storage.Device
+	lock := s.forUpdate(qDeviceGet)
+	err := s.update(ctx, "update device", false, []string{lock, qDeviceUpdate}, func(tx *Store) error {
+		cur, err := tx.getDevice(ctx, lock, appID, id)
+		if err != nil {
+			return err
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return callbackError{err}
+		}
+		next.ID, next.AppID, next.UserID, next.CreatedAt = cur.ID, cur.AppID, cur.UserID, cur.CreatedAt
+		next.CredentialID = cur.CredentialID
+		next.PublicKey, next.Attestation, next.AAGUID = bytesOut(next.PublicKey), bytesOut(next.Attestation), bytesOut(next.AAGUID)
+		next.UpdatedAt, next.LastLoginAt = utc(next.UpdatedAt), utc(next.LastLoginAt)
+		_, err = tx.exec(ctx, qDeviceUpdate, bytesArg(next.PublicKey), next.AttestationType,
+			next.AttestationFormat, bytesArg(next.Attestation), bytesArg(next.AAGUID), jsonText(next.Transports),
+			int64(next.SignCount), next.CloneWarning, next.UserVerified, next.BackupEligible, next.BackedUp,
+			next.Attachment, next.FriendlyName, next.Type, next.UsageCount, timeArg(next.UpdatedAt),
+			timeArg(next.LastLoginAt), appID, id)
+		out = next
+		return err
+	})
+	if err != nil {
+		return storage.Device{}, err
+	}
+	return out, nil
+}
+
+// DeleteDevice deletes a device with the sessions, tokens and nonces it
+// authenticated.
+func (s *Store) DeleteDevice(ctx context.Context, appID, id string) error {
+	if err := s.execOne(ctx, qDeviceDelete, appID, id); err != nil {
+		return fmt.Errorf("delete device: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+// stmtCache holds one prepared statement per query text, for statements run
+// outside a transaction. A database/sql statement prepares itself again on
+// any connection that lacks it, so a statement survives the loss of the
+// connection it was first prepared on (a PostgreSQL restart, say).
+type stmtCache struct {
+	db *sqlx.DB
+	mu sync.RWMutex
+	m  map[string]*sqlx.Stmt // keyed by the query as written, with "?"
+}
+
+func newStmtCache(db *sqlx.DB) *stmtCache {
+	return &stmtCache{db: db, m: make(map[string]*sqlx.Stmt)}
+}
+
+// cached returns the statement for query if it was prepared already.
+func (c *stmtCache) cached(query string) *sqlx.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[query]
+}
+
+// prepare returns the statement for query, preparing it on first use. A
+// failed preparation is not cached, so the next call tries again.
+func (c *stmtCache) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st := c.cached(query); st != nil {
+		return st, nil
+	}
+	st, err := c.db.PreparexContext(ctx, c.db.Rebind(query))
+	if err != nil {
+		return nil, mapError(err)
+	}
+	c.mu.Lock()
+	prev := c.m[query]
+	if prev == nil {
+		c.m[query] = st
+	}
+	c.mu.Unlock()
+	if prev != nil {
+		// A concurrent caller won the race. Close outside the lock: closing
+		// waits for the connections the statement was prepared on, which
+		// may be running a query whose transaction waits for this cache.
+		_ = st.Close()
+		return prev, nil
+	}
+	return st, nil
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	m := c.m
+	c.m = make(map[string]*sqlx.Stmt)
+	c.mu.Unlock()
+	var errs []error
+	for _, st := range m {
+		errs = append(errs, st.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// stmt returns how to run query: a cached prepared statement outside a
+// transaction; inside one, the cached statement moved onto the transaction's
+// connection, or (nil, rebound text) to run it unprepared. A transaction
+// never prepares on the pool: on SQLite the pool's one connection is the
+// transaction's, and waiting for another would wait forever.
+func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, string, error) {
+	if s.tx == nil {
+		st, err := s.stmts.prepare(ctx, query)
+		return st, "", err
+	}
+	if st := s.stmts.cached(query); st != nil {
+		return s.tx.StmtxContext(ctx, st), "", nil
+	}
+	return nil, s.tx.Rebind(query), nil
+}
+
+// warm prepares queries that a transaction about to begin will run, so that
+// they run prepared inside it.
+func (s *Store) warm(ctx context.Context, queries ...string) error {
+	if s.tx != nil {
+		return nil
+	}
+	for _, q := range queries {
+		if _, err := s.stmts.prepare(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// get scans the one row query returns into dest; no row is ErrNotFound.
+func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	st, text, err := s.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		err = st.GetContext(ctx, dest, args...)
+	} else {
+		err = s.tx.GetContext(ctx, dest, text, args...)
+	}
+	return mapError(err)
+}
+
+// list scans every row query returns into the slice dest points to.
+func (s *Store) list(ctx context.Context, dest any, query string, args ...any) error {
+	st, text, err := s.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		err = st.SelectContext(ctx, dest, args...)
+	} else {
+		err = s.tx.SelectContext(ctx, dest, text, args...)
+	}
+	return mapError(err)
+}
+
+// exec runs a statement and returns how many rows it changed.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	st, text, err := s.stmt(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	var res sql.Result
+	if st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = s.tx.ExecContext(ctx, text, args...)
+	}
+	if err != nil {
+		return 0, mapError(err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapError(err)
+}
+
+// insert runs an INSERT … ON CONFLICT DO NOTHING; inserting nothing means
+// a uniqueness constraint held the row out: ErrAlreadyExists. Avoiding the
+// error keeps a PostgreSQL transaction usable after a duplicate (PostgreSQL
+// aborts a transaction on a failed statement), so a caller can handle
+// ErrAlreadyExists inside InTx and go on, at no extra round trip.
+func (s *Store) insert(ctx context.Context, query string, args ...any) error {
+	n, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrAlreadyExists
+	}
+	return nil
+}
+
+// execOne runs a statement that must change exactly one row; none is
+// ErrNotFound.
+func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
+	n, err := s.exec(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// forUpdate locks the rows a SELECT reads until the transaction ends. SQLite
+// has no row locks: its transactions take the database's write lock when
+// they begin (_txlock=immediate), which serialises them.
+func (s *Store) forUpdate(query string) string {
+	if s.dialect == DialectPostgres {
+		return query + " FOR UPDATE"
+	}
+	return query
+}

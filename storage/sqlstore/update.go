@@ -1,0 +1,42 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// callbackError carries the error of an Update* callback out of the
+// transaction, so that it is returned unchanged (storage contract).
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+
+// update runs one read-modify-write in a transaction: fn reads the row with
+// a lock (see forUpdate), calls the caller's callback and writes the result.
+// queries are the statements fn runs, prepared before the transaction
+// begins so that they run prepared inside it.
+//
+// mayFail marks rows whose update can break a constraint (a duplicate
+// external ID, a session moved to a missing device). Inside a caller's
+// PostgreSQL transaction such an update runs in a savepoint, so that the
+// failure does not abort the caller's transaction.
+func (s *Store) update(ctx context.Context, op string, mayFail bool, queries []string, fn func(tx *Store) error) error {
+	if err := s.warm(ctx, queries...); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var err error
+	if mayFail && s.tx != nil && s.dialect == DialectPostgres {
+		err = s.savepoint(ctx, func() error { return fn(s) })
+	} else {
+		err = s.inTx(ctx, fn)
+	}
+	var cb callbackError
+	if errors.As(err, &cb) {
+		return cb.err
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package sqlstore
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Dialect names, as Dialect reports them.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// sqlitePragmas make every SQLite connection enforce foreign keys, wait for
+// a lock held by another process instead of failing at once, use the
+// write-ahead log, write times in a fixed UTC text form that sorts in time
+// order, and take the write lock when a transaction begins (so two
+// transactions never deadlock upgrading a read lock).
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+	"&_time_format=sqlite&_txlock=immediate"
+
+// target is what a database URL selects.
+type target struct {
+	dialect string
+	driver  string // database/sql driver name
+	dsn     string // what the driver opens
+	dir     string // SQLite only: the directory to create, "" if none
+}
+
+// parseURL turns a database URL into a driver and its DSN:
+// sqlite://<path> (sqlite://./data/x.db, sqlite:///var/lib/x.db,
+// sqlite://:memory:) or postgres:// / postgresql:// (passed to lib/pq as is).
+func parseURL(databaseURL string) (target, error) {
+	scheme, rest, ok := strings.Cut(databaseURL, "://")
+	if !ok || scheme == "" {
+		return target{}, errors.New("database url has no scheme: want sqlite://<path> or postgres://…")
+	}
+	switch strings.ToLower(scheme) {
+	case "sqlite":
+		return sqliteTarget(rest)
+	case "postgres", "postgresql":
+		return target{dialect: DialectPostgres, driver: "postgres", dsn: databaseURL}, nil
+	default:
+		return target{}, fmt.Errorf("unsupported database url scheme %q: want sqlite:// or postgres://", scheme)
+	}
+}
+
+// sqliteTarget builds the modernc DSN for a path, keeping any query
+// parameters the URL adds after the engine's own.
+func sqliteTarget(rest string) (target, error) {
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return target{}, errors.New("sqlite database url has no path: want sqlite://./data/passbridge.db or sqlite:///abs/path.db")
+	}
+	dsn := path + "?" + sqlitePragmas
+	if query != "" {
+		dsn += "&" + query
+	}
+	t := target{dialect: DialectSQLite, driver: "sqlite", dsn: dsn}
+	if path != ":memory:" {
+		t.dir = filepath.Dir(path)
+	}
+	return t, nil
+}

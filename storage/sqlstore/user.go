@@ -1,0 +1,170 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+const userColumns = `id, app_id, external_id, handle, display_name, status, login_count,
+	created_at, updated_at, last_login_at`
+
+const (
+	qUserInsert = `INSERT INTO users (` + userColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qUserGet    = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND id = ?`
+	qUserByExt  = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND external_id = ?`
+	qUserByHdl  = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND handle = ?`
+	qUserUpdate = `UPDATE users SET external_id = ?, handle = ?, display_name = ?, status = ?,
+	login_count = ?, updated_at = ?, last_login_at = ? WHERE app_id = ? AND id = ?`
+	qUserDelete = `DELETE FROM users WHERE app_id = ? AND id = ?`
+
+	// A page and, in the same statement, the number of rows matching the
+	// filter; only a page past the end needs the separate count.
+	qUserPage = `SELECT ` + userColumns + `, COUNT(*) OVER () AS total FROM users
+	WHERE app_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?`
+	qUserPageByExt = `SELECT ` + userColumns + `, COUNT(*) OVER () AS total FROM users
+	WHERE app_id = ? AND external_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?`
+	qUserCount      = `SELECT COUNT(*) FROM users WHERE app_id = ?`
+	qUserCountByExt = `SELECT COUNT(*) FROM users WHERE app_id = ? AND external_id = ?`
+)
+
+// Page sizes of ListUsers and ListAuditEvents (storage contract).
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// pageLimit applies the default and the maximum to a requested page size.
+func pageLimit(limit int) int {
+	switch {
+	case limit <= 0:
+		return defaultLimit
+	case limit > maxLimit:
+		return maxLimit
+	}
+	return limit
+}
+
+type userRow struct {
+	ID          string   `db:"id"`
+	AppID       string   `db:"app_id"`
+	ExternalID  string   `db:"external_id"`
+	Handle      []byte   `db:"handle"`
+	DisplayName string   `db:"display_name"`
+	Status      string   `db:"status"`
+	LoginCount  int64    `db:"login_count"`
+	CreatedAt   nullTime `db:"created_at"`
+	UpdatedAt   nullTime `db:"updated_at"`
+	LastLoginAt nullTime `db:"last_login_at"`
+}
+
+func (r *userRow) user() storage.User {
+	return storage.User{
+		ID: r.ID, AppID: r.AppID, ExternalID: r.ExternalID, Handle: bytesOut(r.Handle),
+		DisplayName: r.DisplayName, Status: r.Status, LoginCount: r.LoginCount,
+		CreatedAt: r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t, LastLoginAt: r.LastLoginAt.t,
+	}
+}
+
+// CreateUser stores a new user; its external ID and handle are unique per app.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	err := s.insert(ctx, qUserInsert, u.ID, u.AppID, u.ExternalID, bytesArg(u.Handle), u.DisplayName,
+		u.Status, u.LoginCount, timeArg(u.CreatedAt), timeArg(u.UpdatedAt), timeArg(u.LastLoginAt))
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+// GetUser returns an app's user by id.
+func (s *Store) GetUser(ctx context.Context, appID, id string) (storage.User, error) {
+	return s.getUser(ctx, "get user", qUserGet, appID, id)
+}
+
+// GetUserByExternalID returns an app's user by the app's identifier.
+func (s *Store) GetUserByExternalID(ctx context.Context, appID, externalID string) (storage.User, error) {
+	return s.getUser(ctx, "get user by external id", qUserByExt, appID, externalID)
+}
+
+// GetUserByHandle returns an app's user by WebAuthn user handle.
+func (s *Store) GetUserByHandle(ctx context.Context, appID string, handle []byte) (storage.User, error) {
+	return s.getUser(ctx, "get user by handle", qUserByHdl, appID, handle)
+}
+
+func (s *Store) getUser(ctx context.Context, op, query string, args ...any) (storage.User, error) {
+	var r userRow
+	if err := s.get(ctx, &r, query, args...); err != nil {
+		return storage.User{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return r.user(), nil
+}
+
+// ListUsers returns one page of an app's users, ordered by CreatedAt, then
+// ID, and how many users match the filter across all pages.
+func (s *Store) ListUsers(ctx context.Context, appID string, q storage.UserQuery) ([]storage.User, int, error) {
+	limit, offset := pageLimit(q.Limit), max(q.Offset, 0)
+	page, count, args := qUserPage, qUserCount, []any{appID}
+	if q.ExternalID != "" {
+		page, count, args = qUserPageByExt, qUserCountByExt, append(args, q.ExternalID)
+	}
+	var rows []struct {
+		userRow
+		Total int `db:"total"`
+	}
+	if err := s.list(ctx, &rows, page, append(args, limit, offset)...); err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	users := make([]storage.User, len(rows))
+	for i := range rows {
+		users[i] = rows[i].user()
+	}
+	if len(rows) > 0 {
+		return users, rows[0].Total, nil
+	}
+	total := 0
+	if offset > 0 {
+		if err := s.get(ctx, &total, count, args...); err != nil {
+			return nil, 0, fmt.Errorf("list users: %w", err)
+		}
+	}
+	return users, total, nil
+}
+
+// UpdateUser changes a user through fn, with the row locked. ID, AppID and
+// CreatedAt cannot change.
+func (s *Store) UpdateUser(ctx context.Context, appID, id string, fn func(storage.User) (storage.User, error)) (storage.User, error) {
+	var out storage.User
+	lock := s.forUpdate(qUserGet)
+	err := s.update(ctx, "update user", true, []string{lock, qUserUpdate}, func(tx *Store) error {
+		var r userRow
+		if err := tx.get(ctx, &r, lock, appID, id); err != nil {
+			return err
+		}
+		cur := r.user()
+		next, err := fn(cur)
+		if err != nil {
+			return callbackError{err}
+		}
+		next.ID, next.AppID, next.CreatedAt = cur.ID, cur.AppID, cur.CreatedAt
+		next.Handle = bytesOut(next.Handle)
+		next.UpdatedAt, next.LastLoginAt = utc(next.UpdatedAt), utc(next.LastLoginAt)
+		_, err = tx.exec(ctx, qUserUpdate, next.ExternalID, bytesArg(next.Handle), next.DisplayName, next.Status,
+			next.LoginCount, timeArg(next.UpdatedAt), timeArg(next.LastLoginAt), appID, id)
+		out = next
+		return err
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	return out, nil
+}
+
+// DeleteUser deletes a user with its devices, sessions, tokens,
+// transactions, handshakes and nonces.
+func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
+	if err := s.execOne(ctx, qUserDelete, appID, id); err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	return nil
+}
