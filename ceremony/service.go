@@ -1,29 +1,42 @@
+// Package ceremony runs passkey ceremonies (WebAuthn registration and
+// authentication) for passbridge's apps on top of go-webauthn: transactions,
+// handshakes, nonces, devices and authenticator metadata. It knows nothing of
+// HTTP or SQL; it takes a storage.Store and a clock.
+//
+// Every method takes the app it works for. Client-caused failures come back
+// as *Error with a stable Code; any other error is an internal failure whose
+// text must not reach a client. A rejected finish leaves the store as it was;
+// a successful one changes it in one store transaction.
 package ceremony
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/passbridge/passbridge/ceremony/aaguid"
 	"github.com/passbridge/passbridge/storage"
 )
-
-// errUnimplemented marks the contract below until the ceremony core lands.
-var errUnimplemented = errors.New("ceremony: not implemented yet")
 
 // Config configures a Service.
 type Config struct {
 	Store storage.Store
 	// Now is the clock; nil means time.Now. Times are used in UTC.
 	Now func() time.Time
+	// AAGUIDs names authenticator models; nil loads the embedded list. Pass
+	// one Registry to many Services to parse the list only once.
+	AAGUIDs *aaguid.Registry
 }
 
 // Service runs passkey ceremonies for any number of apps. It is safe for
-// concurrent use and keeps no state of its own: everything lives in the store.
+// concurrent use and keeps no state of its own: everything lives in the store,
+// so a ceremony begun by one instance may finish on another.
 type Service struct {
-	store storage.Store
-	now   func() time.Time
+	store   storage.Store
+	now     func() time.Time
+	aaguids *aaguid.Registry
 }
 
 // New validates cfg and returns a Service.
@@ -35,7 +48,21 @@ func New(cfg Config) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: cfg.Store, now: now}, nil
+	reg := cfg.AAGUIDs
+	if reg == nil {
+		var err error
+		if reg, err = aaguid.Load(); err != nil {
+			return nil, fmt.Errorf("ceremony: %w", err)
+		}
+	}
+	return &Service{store: cfg.Store, now: now, aaguids: reg}, nil
+}
+
+// clock returns the current time as the store keeps times (package storage:
+// UTC, rounded to the microsecond), so that what a call returns equals what
+// it stored and expiry compares the same here as in the store.
+func (s *Service) clock() time.Time {
+	return s.now().UTC().Round(time.Microsecond)
 }
 
 // Handshake is a begun ceremony: the options to hand to the browser.
@@ -73,82 +100,45 @@ type AuthenticatorInfo struct {
 	IconDark  string // SVG data URI, or ""
 }
 
-// CreateRegisterTransaction lets the browser register a passkey for
-// externalID, creating the user if the app has never seen it.
-func (s *Service) CreateRegisterTransaction(ctx context.Context, app storage.App, externalID, passkeyDisplayName string) (storage.Transaction, error) {
-	return storage.Transaction{}, errUnimplemented
-}
+// UnknownAuthenticator is the name Authenticator gives an AAGUID that the
+// list does not know, or an authenticator that did not say what it is.
+const UnknownAuthenticator = "Unknown authenticator"
 
-// CreateAuthenticateTransaction lets the browser authenticate externalID with
-// one of its passkeys.
-func (s *Service) CreateAuthenticateTransaction(ctx context.Context, app storage.App, externalID string) (storage.Transaction, error) {
-	return storage.Transaction{}, errUnimplemented
-}
-
-// BeginFlexRegistration starts the registration ceremony of a transaction.
-// attachment is "platform", "cross-platform", or "any"/"" for no constraint.
-func (s *Service) BeginFlexRegistration(ctx context.Context, app storage.App, transactionID, attachment string) (Handshake, error) {
-	return Handshake{}, errUnimplemented
-}
-
-// FinishFlexRegistration verifies the browser's RegistrationResponseJSON,
-// stores the device and returns a nonce.
-func (s *Service) FinishFlexRegistration(ctx context.Context, app storage.App, transactionID, handshakeID string, response []byte) (Result, error) {
-	return Result{}, errUnimplemented
-}
-
-// BeginFlexAuthentication starts an authentication ceremony: bound to the
-// transaction's user, or discoverable when transactionID is empty.
-func (s *Service) BeginFlexAuthentication(ctx context.Context, app storage.App, transactionID string) (Handshake, error) {
-	return Handshake{}, errUnimplemented
-}
-
-// FinishFlexAuthentication verifies the browser's AuthenticationResponseJSON
-// and returns a nonce.
-func (s *Service) FinishFlexAuthentication(ctx context.Context, app storage.App, transactionID, handshakeID string, response []byte) (Result, error) {
-	return Result{}, errUnimplemented
-}
-
-// VerifyNonce redeems a nonce once and returns what it proves.
-func (s *Service) VerifyNonce(ctx context.Context, app storage.App, nonce string) (storage.Nonce, error) {
-	return storage.Nonce{}, errUnimplemented
-}
-
-// StartRegistration begins a registration for the start/finish API.
-func (s *Service) StartRegistration(ctx context.Context, app storage.App, req RegistrationStart) (Handshake, error) {
-	return Handshake{}, errUnimplemented
-}
-
-// FinishRegistration completes a start/finish registration; the ceremony is
-// found by the challenge inside the response's clientDataJSON.
-func (s *Service) FinishRegistration(ctx context.Context, app storage.App, externalID string, response []byte) (Result, error) {
-	return Result{}, errUnimplemented
-}
-
-// StartAuthentication begins a start/finish authentication, bound to
-// externalID or discoverable when it is empty.
-func (s *Service) StartAuthentication(ctx context.Context, app storage.App, externalID string) (Handshake, error) {
-	return Handshake{}, errUnimplemented
-}
-
-// FinishAuthentication completes a start/finish authentication. When
-// externalID is not empty, the authenticated user must be that one.
-func (s *Service) FinishAuthentication(ctx context.Context, app storage.App, externalID string, response []byte) (Result, error) {
-	return Result{}, errUnimplemented
-}
-
-// RenameDevice sets a device's friendly name.
-func (s *Service) RenameDevice(ctx context.Context, app storage.App, userID, deviceID, name string) (storage.Device, error) {
-	return storage.Device{}, errUnimplemented
-}
-
-// RevokeDevice deletes a device, and with it the sessions and tokens it
-// authenticated. The user stays, even without devices.
-func (s *Service) RevokeDevice(ctx context.Context, app storage.App, userID, deviceID string) error {
-	return errUnimplemented
-}
-
-// Authenticator names the authenticator model of an AAGUID.
+// Authenticator names the authenticator model of an AAGUID. An AAGUID the
+// list does not know (or the all-zero one) is named UnknownAuthenticator,
+// without icons; DeviceAuthenticator gives a better name for a device.
 func (s *Service) Authenticator(aaguid []byte) AuthenticatorInfo {
-	return AuthenticatorInfo{}
+	if info, ok := s.aaguids.Lookup(aaguid); ok {
+		return AuthenticatorInfo{Name: info.Name, IconLight: info.IconLight, IconDark: info.IconDark}
+	}
+	return AuthenticatorInfo{Name: UnknownAuthenticator}
+}
+
+// DeviceAuthenticator names a device's authenticator model; when its AAGUID
+// is unknown, the name says what kind of authenticator it is ("Passkey" or
+// "Security key").
+func (s *Service) DeviceAuthenticator(d storage.Device) AuthenticatorInfo {
+	if info, ok := s.aaguids.Lookup(d.AAGUID); ok {
+		return AuthenticatorInfo{Name: info.Name, IconLight: info.IconLight, IconDark: info.IconDark}
+	}
+	return AuthenticatorInfo{Name: genericName(d.BackupEligible, d.Attachment)}
+}
+
+// actorKey carries the audit actor in a context.
+type actorKey struct{}
+
+// WithActor returns a context whose audit events name actor (e.g.
+// "api_key:<id>", "user:<id>", "cli") as who acted. Without it, events the
+// management calls record name "system"; those a browser's ceremony records
+// name the user.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// actor returns the context's audit actor, or fallback.
+func actor(ctx context.Context, fallback string) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
+		return a
+	}
+	return fallback
 }

@@ -1,0 +1,198 @@
+package ceremony
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+// userHandleBytes is the length of a new user's WebAuthn user handle: random
+// (WebAuthn L3 §14.6.1) and within the 64-byte limit of §5.4.3.
+const userHandleBytes = 32
+
+// CreateRegisterTransaction lets the browser register a passkey for
+// externalID, creating the user if the app has never seen it. The backend
+// calling it is authenticated, so it may create users whatever the app's
+// AllowSignup says (that setting governs self-service sign-up). The
+// transaction's display name, which the authenticator shows, is
+// passkeyDisplayName, else the user's display name.
+func (s *Service) CreateRegisterTransaction(ctx context.Context, app storage.App, externalID, passkeyDisplayName string) (storage.Transaction, error) {
+	if err := checkExternalID(externalID); err != nil {
+		return storage.Transaction{}, err
+	}
+	name, err := cleanDisplayName("passkey_display_name", passkeyDisplayName)
+	if err != nil {
+		return storage.Transaction{}, err
+	}
+	now := s.clock()
+	t := storage.Transaction{
+		ID:          storage.NewID(),
+		AppID:       app.ID,
+		Kind:        storage.KindRegister,
+		ExternalID:  externalID,
+		DisplayName: name,
+		State:       storage.TransactionPending,
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(ttl(app.TransactionTTL, DefaultTransactionTTL)),
+	}
+	// For a new user, the user, its audit event and the transaction commit
+	// together: no user is left behind by a failed transaction.
+	_, err = s.userForRegistration(ctx, app, externalID, name, func(tx storage.Store, u storage.User) error {
+		t.UserID = u.ID
+		if t.DisplayName == "" {
+			t.DisplayName = u.DisplayName
+		}
+		if err := tx.CreateTransaction(ctx, t); err != nil {
+			return fmt.Errorf("create transaction: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.Transaction{}, err
+	}
+	return t, nil
+}
+
+// CreateAuthenticateTransaction lets the browser authenticate externalID with
+// one of its passkeys.
+func (s *Service) CreateAuthenticateTransaction(ctx context.Context, app storage.App, externalID string) (storage.Transaction, error) {
+	if err := checkExternalID(externalID); err != nil {
+		return storage.Transaction{}, err
+	}
+	u, _, err := s.userWithDevices(ctx, app, externalID)
+	if err != nil {
+		return storage.Transaction{}, err
+	}
+	now := s.clock()
+	t := storage.Transaction{
+		ID:          storage.NewID(),
+		AppID:       app.ID,
+		Kind:        storage.KindAuthenticate,
+		UserID:      u.ID,
+		ExternalID:  u.ExternalID,
+		DisplayName: u.DisplayName,
+		State:       storage.TransactionPending,
+		CreatedAt:   now,
+		ExpiresAt:   now.Add(ttl(app.TransactionTTL, DefaultTransactionTTL)),
+	}
+	if err := s.store.CreateTransaction(ctx, t); err != nil {
+		return storage.Transaction{}, fmt.Errorf("create transaction: %w", err)
+	}
+	return t, nil
+}
+
+// userWithDevices finds an active user by external ID and its devices, for
+// an authentication bound to it.
+func (s *Service) userWithDevices(ctx context.Context, app storage.App, externalID string) (storage.User, []storage.Device, error) {
+	u, err := s.store.GetUserByExternalID(ctx, app.ID, externalID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, nil, ErrUserNotFound
+	}
+	if err != nil {
+		return storage.User{}, nil, fmt.Errorf("get user: %w", err)
+	}
+	if u.Status != storage.UserActive {
+		return storage.User{}, nil, ErrUserInactive
+	}
+	devices, err := s.store.ListDevices(ctx, app.ID, u.ID)
+	if err != nil {
+		return storage.User{}, nil, fmt.Errorf("list devices: %w", err)
+	}
+	if len(devices) == 0 {
+		return storage.User{}, nil, ErrUserHasNoPasskeys
+	}
+	return u, devices, nil
+}
+
+// userForRegistration finds the active user externalID names, or creates it
+// (display name: displayName, else the external ID), then runs then inside
+// the same store transaction as the creation. An inactive user may not
+// register.
+func (s *Service) userForRegistration(ctx context.Context, app storage.App, externalID, displayName string, then func(tx storage.Store, u storage.User) error) (storage.User, error) {
+	// Two attempts: a concurrent request may create the same user between
+	// our read and our insert; the second read then finds it.
+	for attempt := 0; ; attempt++ {
+		u, err := s.store.GetUserByExternalID(ctx, app.ID, externalID)
+		switch {
+		case err == nil:
+			if u.Status != storage.UserActive {
+				return storage.User{}, ErrUserInactive
+			}
+			return u, then(s.store, u)
+		case !errors.Is(err, storage.ErrNotFound):
+			return storage.User{}, fmt.Errorf("get user: %w", err)
+		}
+		u = s.newUser(app, externalID, displayName)
+		err = s.store.InTx(ctx, func(tx storage.Store) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, app, EventUserCreated, actor(ctx, "system"), u.ID, "", map[string]string{"external_id": u.ExternalID}); err != nil {
+				return err
+			}
+			return then(tx, u)
+		})
+		if errors.Is(err, storage.ErrAlreadyExists) && attempt == 0 {
+			continue
+		}
+		if err != nil {
+			return storage.User{}, fmt.Errorf("create user: %w", err)
+		}
+		return u, nil
+	}
+}
+
+// newUser builds a new active user with a random user handle.
+func (s *Service) newUser(app storage.App, externalID, displayName string) storage.User {
+	if displayName == "" {
+		displayName = externalID
+	}
+	now := s.clock()
+	return storage.User{
+		ID:          storage.NewID(),
+		AppID:       app.ID,
+		ExternalID:  externalID,
+		Handle:      storage.RandomBytes(userHandleBytes),
+		DisplayName: displayName,
+		Status:      storage.UserActive,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	}
+}
+
+// pendingTransaction loads a transaction of kind for a finish or a start,
+// telling apart the one that never existed (or is of another kind) from the
+// one that can no longer be used.
+func (s *Service) pendingTransaction(ctx context.Context, app storage.App, id, kind string, now time.Time) (storage.Transaction, error) {
+	if id == "" {
+		return storage.Transaction{}, invalid("transaction_id is required")
+	}
+	if checkID("transaction_id", id) != nil {
+		return storage.Transaction{}, ErrTransactionNotFound
+	}
+	t, err := s.store.GetTransaction(ctx, app.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Transaction{}, ErrTransactionNotFound
+	}
+	if err != nil {
+		return storage.Transaction{}, fmt.Errorf("get transaction: %w", err)
+	}
+	if t.Kind != kind {
+		return storage.Transaction{}, newError(CodeTransactionNotFound, "no "+kind+" transaction has this id", nil)
+	}
+	if t.State != storage.TransactionPending || !now.Before(t.ExpiresAt) {
+		return storage.Transaction{}, ErrTransactionExpired
+	}
+	return t, nil
+}
+
+// ttl is an app's lifetime setting, or def when unset.
+func ttl(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
