@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/passbridge/passbridge/ceremony"
+	"github.com/passbridge/passbridge/storage"
+)
+
+// ensureDefaultApp gives an empty store the app a first start needs (DESIGN
+// §7): its RP ID is the issuer's host, its origin the issuer's origin, and
+// sign-up is allowed. Its ID and a one-time API key go to stderr, outside the
+// JSON log, for the operator to copy. An issuer that cannot be an RP ID (an
+// IP address) gets a warning instead: serving goes on without a default app.
+func (c *cli) ensureDefaultApp(ctx context.Context, st storage.Store, issuer string, log *slog.Logger) error {
+	apps, err := st.ListApps(ctx)
+	if err != nil {
+		return fmt.Errorf("list apps: %w", err)
+	}
+	if len(apps) > 0 {
+		return nil
+	}
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return fmt.Errorf("parse issuer: %w", err)
+	}
+	now := c.now()
+	app, err := ceremony.PrepareApp(storage.App{
+		ID:          storage.NewID(),
+		Name:        "Default app",
+		RPID:        u.Hostname(),
+		Origins:     []string{u.Scheme + "://" + u.Host},
+		AllowSignup: true,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+	})
+	if err != nil {
+		log.Warn("no default app created: the issuer cannot be a WebAuthn relying party; create one with passbridge apps create",
+			"issuer", issuer, "err", err)
+		return nil
+	}
+	secret, prefix := storage.NewSecret(storage.PrefixAPIKey)
+	key := storage.APIKey{
+		ID: storage.NewID(), AppID: app.ID, Name: "default", Prefix: prefix,
+		Hash: storage.HashSecret(secret), CreatedAt: now,
+	}
+	err = st.InTx(ctx, func(tx storage.Store) error {
+		if err := tx.CreateApp(ctx, app); err != nil {
+			return fmt.Errorf("create default app: %w", err)
+		}
+		if err := tx.CreateAPIKey(ctx, key); err != nil {
+			return fmt.Errorf("create default api key: %w", err)
+		}
+		if err := c.auditAs(ctx, tx, actorSystem, app.ID, "app.created", map[string]string{"name": app.Name, "rp_id": app.RPID}); err != nil {
+			return err
+		}
+		return c.auditAs(ctx, tx, actorSystem, app.ID, "apikey.created", map[string]string{"api_key_id": key.ID, "name": key.Name})
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("created the default app", "app_id", app.ID, "rp_id", app.RPID, "origin", app.Origins[0])
+	_, err = fmt.Fprintf(c.env.Stderr, "\n"+
+		"  Created the default app for %s\n"+
+		"    app id:  %s\n"+
+		"    api key: %s\n"+
+		"  The API key is shown this once; only its digest is stored.\n\n",
+		app.Origins[0], app.ID, secret)
+	return err
+}
+
+// warnMisfitClients warns about every app with OIDC clients whose RP ID and
+// origins cannot host the login page on the issuer's origin (DESIGN §6):
+// their sign-ins would fail at the ceremony.
+func warnMisfitClients(ctx context.Context, st storage.Store, issuer string, log *slog.Logger) error {
+	apps, err := st.ListApps(ctx)
+	if err != nil {
+		return fmt.Errorf("list apps: %w", err)
+	}
+	for _, app := range apps {
+		problem := issuerMisfit(app, issuer)
+		if problem == "" {
+			continue
+		}
+		clients, err := st.ListClients(ctx, app.ID)
+		if err != nil {
+			return fmt.Errorf("list clients: %w", err)
+		}
+		for _, cl := range clients {
+			log.Warn("OIDC client cannot sign in: its app does not fit the issuer",
+				"client_id", cl.ID, "app_id", app.ID, "problem", problem)
+		}
+	}
+	return nil
+}
+
+// issuerMisfit says why the login page on the issuer's origin cannot run an
+// app's ceremonies, or "" when it can.
+func issuerMisfit(app storage.App, issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return "the issuer is not a URL"
+	}
+	origin, host := strings.ToLower(u.Scheme+"://"+u.Host), strings.ToLower(u.Hostname())
+	found := false
+	for _, o := range app.Origins {
+		found = found || o == origin
+	}
+	switch {
+	case !found:
+		return fmt.Sprintf("origin %s is not among the app's origins", origin)
+	case host != app.RPID && !strings.HasSuffix(host, "."+app.RPID):
+		return fmt.Sprintf("rp_id %s is neither the issuer's host %s nor a registrable suffix of it", app.RPID, host)
+	}
+	return ""
+}

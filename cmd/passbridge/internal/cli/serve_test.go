@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+// server is a serve command running in the test.
+type server struct {
+	base   string
+	stderr *syncBuffer
+	stop   func() error
+}
+
+// startServe runs serve in-process on a free port and waits until it listens.
+func startServe(t *testing.T, env map[string]string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		res := runContext(ctx, t, env, stdout, stderr, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+		done <- res.err
+	}()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatalf("serve did not stop")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if addr := listeningAddr(stderr.String()); addr != "" {
+			return &server{base: "http://" + addr, stderr: stderr, stop: stop}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited: %v\n%s", err, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not listen:\n%s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// listeningAddr finds the address of serve's "listening" log line.
+func listeningAddr(logs string) string {
+	for _, line := range strings.Split(logs, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" {
+			addr, _ := m["addr"].(string)
+			return addr
+		}
+	}
+	return ""
+}
+
+func (s *server) get(t *testing.T, path string) int {
+	t.Helper()
+	resp, err := http.Get(s.base + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (s *server) getAuth(t *testing.T, path, key string) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", s.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+var (
+	printedAppID = regexp.MustCompile(`app id:\s+(\S+)`)
+	printedKey   = regexp.MustCompile(`api key:\s+(pbk_\S+)`)
+)
+
+// TestServe starts serve with no configuration but a data directory (so the
+// SQLite database is the default one inside it), and with PostgreSQL.
+func TestServe(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db string) {
+		dataDir := filepath.Join(t.TempDir(), "data")
+		env := map[string]string{"PASSBRIDGE_DATA_DIR": dataDir, "PASSBRIDGE_GC_INTERVAL": "1s"}
+		if strings.HasPrefix(db, "sqlite://") {
+			db = "sqlite://" + filepath.Join(dataDir, "passbridge.db")
+		} else {
+			env["PASSBRIDGE_DATABASE_URL"] = db
+		}
+		testServe(t, env, dataDir, db)
+	})
+}
+
+func testServe(t *testing.T, env map[string]string, dataDir, db string) {
+	srv := startServe(t, env)
+
+	if code := srv.get(t, "/healthz"); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.get(t, "/readyz") != 200 {
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	logs := srv.stderr.String()
+	appMatch, keyMatch := printedAppID.FindStringSubmatch(logs), printedKey.FindStringSubmatch(logs)
+	if appMatch == nil || keyMatch == nil {
+		t.Fatalf("default app id and key not printed:\n%s", logs)
+	}
+	appID, key := appMatch[1], keyMatch[1]
+	if _, err := os.Stat(filepath.Join(dataDir, "master.key")); err != nil {
+		t.Fatalf("data dir: %v", err)
+	}
+	// The printed key authenticates the default app's backend over HTTP.
+	users := "/v1/apps/" + appID + "/users"
+	if code := srv.getAuth(t, users, key); code != 200 {
+		t.Fatalf("GET %s with the printed key: %d", users, code)
+	}
+	if code := srv.getAuth(t, users, key+"x"); code != 401 {
+		t.Fatalf("GET %s with a wrong key: %d", users, code)
+	}
+	if !strings.Contains(logs, "generated a new master key") {
+		t.Fatalf("no master key warning:\n%s", logs)
+	}
+
+	// Stop, then check what the first start stored.
+	if err := srv.stop(); err != nil {
+		t.Fatalf("serve returned %v on shutdown", err)
+	}
+	if !strings.Contains(srv.stderr.String(), `"msg":"stopped"`) {
+		t.Fatalf("no graceful stop logged:\n%s", srv.stderr)
+	}
+	st := openDB(t, db)
+	ctx := context.Background()
+	app, err := st.GetApp(ctx, appID)
+	if err != nil {
+		t.Fatalf("default app: %v", err)
+	}
+	if app.RPID != "localhost" || len(app.Origins) != 1 || app.Origins[0] != "http://localhost:8080" || !app.AllowSignup {
+		t.Fatalf("default app: %+v", app)
+	}
+	stored, err := st.GetAPIKeyByHash(ctx, storage.HashSecret(key))
+	if err != nil || stored.AppID != appID || !storage.SecretMatches(key, stored.Hash) {
+		t.Fatalf("printed key does not authenticate: %+v %v", stored, err)
+	}
+	events, err := st.ListAuditEvents(ctx, storage.AuditQuery{AppID: appID})
+	if err != nil || len(events) != 2 || events[0].Actor != "system" || events[1].Actor != "system" {
+		t.Fatalf("audit of the default app: %+v %v", events, err)
+	}
+	_ = st.Close()
+
+	// A second start keeps the app and the key and prints no new key.
+	again := startServe(t, env)
+	if code := again.get(t, "/readyz"); code != 200 {
+		t.Fatalf("readyz after restart: %d", code)
+	}
+	if printedKey.MatchString(again.stderr.String()) || strings.Contains(again.stderr.String(), "generated a new master key") {
+		t.Fatalf("second start created again:\n%s", again.stderr)
+	}
+	if err := again.stop(); err != nil {
+		t.Fatalf("second stop: %v", err)
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	res := run(t, map[string]string{"PASSBRIDGE_DATA_DIR": dataDir, "PASSBRIDGE_ISSUER": "localhost"},
+		"serve", "--listen", "nowhere", "--gc-interval", "0s")
+	if res.err == nil {
+		t.Fatalf("bad config accepted")
+	}
+	for _, w := range []string{`issuer "localhost"`, `listen "nowhere"`, "gc_interval 0s"} {
+		if !strings.Contains(res.err.Error(), w) {
+			t.Errorf("error %q lacks %q", res.err, w)
+		}
+	}
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Fatalf("refused serve wrote the data dir: %v", err)
+	}
+}
+
+// An issuer on an IP address cannot be an RP ID: serve warns and runs
+// without a default app.
+func TestServeIssuerWithoutDefaultApp(t *testing.T) {
+	env := map[string]string{"PASSBRIDGE_DATA_DIR": filepath.Join(t.TempDir(), "data")}
+	srv := startServe(t, env, "--issuer", "http://127.0.0.1:8080")
+	if code := srv.get(t, "/readyz"); code != 200 {
+		t.Fatalf("readyz: %d", code)
+	}
+	if !strings.Contains(srv.stderr.String(), "no default app created") || printedKey.MatchString(srv.stderr.String()) {
+		t.Fatalf("stderr:\n%s", srv.stderr)
+	}
+}
+
+// serve warns about every client whose app cannot run the login page's
+// ceremonies on the issuer's origin.
+func TestServeWarnsMisfitClients(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	db := "sqlite://" + filepath.Join(dataDir, "passbridge.db")
+	var app appJSON
+	mustJSON(t, &app, nil, "apps", "create", "--database-url", db, "--name", "Elsewhere", "--rp-id", "example.com", "--origin", "https://example.com")
+	var cl clientJSON
+	mustJSON(t, &cl, nil, "clients", "create", "--database-url", db, "--app", app.ID, "--redirect-uri", "https://example.com/cb")
+
+	srv := startServe(t, map[string]string{"PASSBRIDGE_DATA_DIR": dataDir})
+	logs := srv.stderr.String()
+	if !strings.Contains(logs, "OIDC client cannot sign in") || !strings.Contains(logs, cl.ClientID) ||
+		!strings.Contains(logs, "origin http://localhost:8080 is not among the app's origins") {
+		t.Fatalf("no warning about the client:\n%s", logs)
+	}
+	// The store had an app: no default app was added.
+	if printedKey.MatchString(logs) {
+		t.Fatalf("default app created beside an existing one:\n%s", logs)
+	}
+}

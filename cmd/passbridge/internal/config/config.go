@@ -1,0 +1,70 @@
+// Package config is the configuration of the passbridge binary: a typed
+// struct with its defaults in one place, loaded from flags, PASSBRIDGE_*
+// environment variables and an optional YAML file (in that order of
+// precedence), and validated so that every problem is reported at once.
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of the binary.
+type Config struct {
+	Listen          string        // address the HTTP server listens on
+	Issuer          string        // public base URL; OIDC issuer
+	DatabaseURL     string        // sqlite://PATH or postgres://…
+	MasterKey       string        // 32 bytes as base64 or hex; encrypts secrets at rest
+	MasterKeyFile   string        // file holding MasterKey
+	DataDir         string        // where the SQLite database and a generated master key live
+	LogLevel        string        // debug | info | warn | error
+	MaxBodyBytes    int64         // request body limit
+	GCInterval      time.Duration // how often expired rows are deleted
+	ShutdownTimeout time.Duration // how long in-flight requests may finish on shutdown
+}
+
+// Defaults: passbridge runs with no configuration at all.
+const (
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultIssuer          = "http://localhost:8080"
+	DefaultDataDir         = "./data"
+	DefaultLogLevel        = "info"
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultGCInterval      = time.Minute
+	DefaultShutdownTimeout = 15 * time.Second
+)
+
+// Default returns the configuration used where nothing else is set. The
+// database URL is left empty: it follows the data directory (see Load).
+func Default() Config {
+	return Config{
+		Listen:          DefaultListen,
+		Issuer:          DefaultIssuer,
+		DataDir:         DefaultDataDir,
+		LogLevel:        DefaultLogLevel,
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+		GCInterval:      DefaultGCInterval,
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}
+
+// DefaultDatabaseURL is the SQLite database inside dataDir.
+func DefaultDatabaseURL(dataDir string) string {
+	return "sqlite://" + strings.TrimSuffix(dataDir, "/") + "/passbridge.db"
+}
+
+// SlogLevel is LogLevel as a slog.Level (info for an unknown value, which
+// Validate reports).
+func (c Config) SlogLevel() slog.Level {
+	switch c.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}

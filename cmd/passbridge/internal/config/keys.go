@@ -1,0 +1,95 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A key is one configuration setting under its three names: the YAML key,
+// the flag (--data-dir) and the environment variable (PASSBRIDGE_DATA_DIR),
+// all derived from the YAML key.
+type key struct {
+	name  string // YAML key
+	usage string
+	set   func(c *Config, v string) error
+	get   func(c Config) string
+}
+
+// Setting names, as YAML spells them, for AddFlags.
+const (
+	KeyConfig          = "config" // the configuration file itself
+	KeyListen          = "listen"
+	KeyIssuer          = "issuer"
+	KeyDatabaseURL     = "database_url"
+	KeyMasterKey       = "master_key"
+	KeyMasterKeyFile   = "master_key_file"
+	KeyDataDir         = "data_dir"
+	KeyLogLevel        = "log_level"
+	KeyMaxBodyBytes    = "max_body_bytes"
+	KeyGCInterval      = "gc_interval"
+	KeyShutdownTimeout = "shutdown_timeout"
+)
+
+// keys lists every setting, in the order help shows them.
+func keys() []key {
+	str := func(name, usage string, f func(*Config) *string) key {
+		return key{
+			name: name, usage: usage,
+			set: func(c *Config, v string) error { *f(c) = v; return nil },
+			get: func(c Config) string { return *f(&c) },
+		}
+	}
+	dur := func(name, usage string, f func(*Config) *time.Duration) key {
+		return key{
+			name: name, usage: usage,
+			set: func(c *Config, v string) error {
+				d, err := time.ParseDuration(strings.TrimSpace(v))
+				if err != nil {
+					return errNotDuration
+				}
+				*f(c) = d
+				return nil
+			},
+			get: func(c Config) string { return f(&c).String() },
+		}
+	}
+	return []key{
+		str(KeyListen, "address to listen on (host:port)", func(c *Config) *string { return &c.Listen }),
+		str(KeyIssuer, "public base URL of this server (OIDC issuer)", func(c *Config) *string { return &c.Issuer }),
+		str(KeyDatabaseURL, "sqlite://PATH or postgres://… (default sqlite://<data_dir>/passbridge.db)", func(c *Config) *string { return &c.DatabaseURL }),
+		str(KeyMasterKey, "32-byte key (base64 or hex) that encrypts secrets at rest (default: generated into <data_dir>/master.key)", func(c *Config) *string { return &c.MasterKey }),
+		str(KeyMasterKeyFile, "file holding the master key", func(c *Config) *string { return &c.MasterKeyFile }),
+		str(KeyDataDir, "directory for the SQLite database and a generated master key", func(c *Config) *string { return &c.DataDir }),
+		str(KeyLogLevel, "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		{
+			name: KeyMaxBodyBytes, usage: "largest request body accepted, in bytes",
+			set: func(c *Config, v string) error {
+				n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				if err != nil {
+					return errNotInteger
+				}
+				c.MaxBodyBytes = n
+				return nil
+			},
+			get: func(c Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
+		},
+		dur(KeyGCInterval, "how often expired rows are deleted", func(c *Config) *time.Duration { return &c.GCInterval }),
+		dur(KeyShutdownTimeout, "how long in-flight requests may finish on shutdown", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+	}
+}
+
+func (k key) flag() string { return flagName(k.name) }
+func (k key) env() string  { return envName(k.name) }
+
+func flagName(name string) string { return strings.ReplaceAll(name, "_", "-") }
+func envName(name string) string  { return "PASSBRIDGE_" + strings.ToUpper(name) }
+
+type parseError string
+
+func (e parseError) Error() string { return string(e) }
+
+const (
+	errNotDuration = parseError("not a duration such as 30s, 1m or 1h30m")
+	errNotInteger  = parseError("not an integer")
+)

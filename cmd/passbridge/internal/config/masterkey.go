@@ -1,0 +1,100 @@
+package config
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+// MasterKeySize is the master key's length: an AES-256 key.
+const MasterKeySize = 32
+
+// masterKeyFileName is the generated key's file inside the data directory.
+const masterKeyFileName = "master.key"
+
+var errMasterKeyFormat = errors.New("want 32 bytes encoded as base64 (standard or URL alphabet) or hex")
+
+// DecodeMasterKey decodes a master key given as hex or base64 (standard or
+// URL alphabet, padded or not). Surrounding whitespace is ignored.
+func DecodeMasterKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 2*MasterKeySize {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == MasterKeySize {
+			return b, nil
+		}
+	}
+	return nil, errMasterKeyFormat
+}
+
+func readMasterKeyFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	return DecodeMasterKey(string(data))
+}
+
+// ResolveMasterKey returns the configured master key. With none configured it
+// reads <data_dir>/master.key, creating it with a fresh random key (and a
+// warning: that file must be kept and backed up) when it does not exist.
+func (c Config) ResolveMasterKey(log *slog.Logger) ([]byte, error) {
+	switch {
+	case c.MasterKey != "":
+		k, err := DecodeMasterKey(c.MasterKey)
+		if err != nil {
+			return nil, fmt.Errorf("master_key: %w", err)
+		}
+		return k, nil
+	case c.MasterKeyFile != "":
+		k, err := readMasterKeyFile(c.MasterKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("master_key_file %q: %w", c.MasterKeyFile, err)
+		}
+		return k, nil
+	}
+	path := filepath.Join(c.DataDir, masterKeyFileName)
+	k, err := readMasterKeyFile(path)
+	if err == nil {
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("master key %q: %w", path, err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	k = storage.RandomBytes(MasterKeySize)
+	// O_EXCL: of two instances starting at once on one data directory, one
+	// writes the key and the other reads it.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return readMasterKeyFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create master key: %w", err)
+	}
+	_, err = f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("write master key: %w", err)
+	}
+	log.Warn("generated a new master key; back it up: the signing keys cannot be decrypted without it",
+		"path", path, "hint", "set PASSBRIDGE_MASTER_KEY_FILE (or master_key_file) to use a key kept elsewhere")
+	return k, nil
+}

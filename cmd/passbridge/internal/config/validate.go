@@ -1,0 +1,135 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Bounds of the numeric settings.
+const (
+	minBodyBytes  = 1 << 10  // below this a WebAuthn response with attestation does not fit
+	maxBodyBytes  = 64 << 20 // above this one request could exhaust memory
+	minGCInterval = time.Second
+	maxGCInterval = 24 * time.Hour
+)
+
+// Validate checks every setting and reports every problem at once in an
+// *Error. Problems name the setting and its value, except for secrets.
+func (c Config) Validate() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	if err := checkListen(c.Listen); err != nil {
+		add("listen %q: %v", c.Listen, err)
+	}
+	if err := checkIssuer(c.Issuer); err != nil {
+		add("issuer %q: %v", c.Issuer, err)
+	}
+	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		add("database_url %q: %v", redactURL(c.DatabaseURL), err)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		add("data_dir is required")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.MaxBodyBytes < minBodyBytes || c.MaxBodyBytes > maxBodyBytes {
+		add("max_body_bytes %d: want between %d and %d", c.MaxBodyBytes, minBodyBytes, maxBodyBytes)
+	}
+	if c.GCInterval < minGCInterval || c.GCInterval > maxGCInterval {
+		add("gc_interval %s: want between %s and %s", c.GCInterval, minGCInterval, maxGCInterval)
+	}
+	if c.ShutdownTimeout < 0 {
+		add("shutdown_timeout %s: must not be negative", c.ShutdownTimeout)
+	}
+	switch {
+	case c.MasterKey != "" && c.MasterKeyFile != "":
+		add("master_key and master_key_file are both set; set one of them")
+	case c.MasterKey != "":
+		if _, err := DecodeMasterKey(c.MasterKey); err != nil {
+			add("master_key: %v", err) // never echo a secret
+		}
+	case c.MasterKeyFile != "":
+		if _, err := readMasterKeyFile(c.MasterKeyFile); err != nil {
+			add("master_key_file %q: %v", c.MasterKeyFile, err)
+		}
+	}
+	if len(problems) > 0 {
+		return &Error{Problems: problems}
+	}
+	return nil
+}
+
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port, such as 127.0.0.1:8080 or :8080")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("host %q is not a host name or IP address", host)
+	}
+	return nil
+}
+
+// checkIssuer: the issuer is an absolute http(s) URL without query or
+// fragment (OpenID Connect Discovery §3 and RFC 8414 §2).
+func checkIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+		return fmt.Errorf("want an absolute http or https URL, such as https://id.example.com")
+	case u.User != nil:
+		return fmt.Errorf("must not carry user information")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Errorf("must not have a query or fragment")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		}
+	}
+	return nil
+}
+
+func checkDatabaseURL(raw string) error {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	scheme = strings.ToLower(scheme)
+	switch {
+	case !ok:
+		return fmt.Errorf("want sqlite://PATH or postgres://USER@HOST/DB")
+	case scheme == "sqlite":
+		if rest == "" {
+			return fmt.Errorf("the SQLite database path is empty")
+		}
+	case scheme == "postgres" || scheme == "postgresql":
+		if _, err := url.Parse(raw); err != nil {
+			return fmt.Errorf("not a valid PostgreSQL URL")
+		}
+	default:
+		return fmt.Errorf("scheme %q: want sqlite or postgres", scheme)
+	}
+	return nil
+}
+
+// redactURL hides a password in a database URL so errors and logs can show
+// the rest of it.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,127 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+
+	"github.com/gin-gonic/gin"
+)
+
+// DecodeJSON reads the request body as one JSON object into v. The body must
+// be a single object with nothing after it, sent as application/json or with
+// no Content-Type at all. Unknown fields are ignored: browser SDKs send more
+// than a server reads. A body over the BodyLimit is a 413 request_too_large;
+// anything else wrong is a 400 invalid_request whose message says what, in
+// words that are safe to show.
+func DecodeJSON(c *gin.Context, v any) error {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return BadRequest("Content-Type must be application/json")
+		}
+	}
+	if c.Request.Body == nil || c.Request.Body == http.NoBody {
+		return BadRequest("request body is empty; a JSON object is required")
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errTooLarge(mbe.Limit)
+		}
+		return Wrap(err, http.StatusBadRequest, CodeInvalidRequest, "request body could not be read")
+	}
+	return decodeObject(body, v)
+}
+
+// decodeObject is DecodeJSON without the transport: body must hold exactly
+// one JSON object.
+func decodeObject(body []byte, v any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return BadRequest("request body is empty; a JSON object is required")
+	case trimmed[0] != '{':
+		return BadRequest("request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(v); err != nil {
+		return Wrap(err, http.StatusBadRequest, CodeInvalidRequest, decodeMessage(err))
+	}
+	if rest := bytes.TrimSpace(trimmed[dec.InputOffset():]); len(rest) > 0 {
+		return BadRequest("request body must contain a single JSON object, with nothing after it")
+	}
+	return nil
+}
+
+// decodeMessage explains a decoding failure without quoting the input or the
+// decoder: the field that was wrong and what it should have been.
+func decodeMessage(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			return "request body must be a JSON object"
+		}
+		return fmt.Sprintf("field %s must be %s", safeField(typeErr.Field), jsonKind(typeErr.Type))
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "request body is not valid JSON"
+	}
+	return "request body has a value of the wrong form"
+}
+
+// safeField keeps a field path printable and short. The path is built from
+// the struct's JSON names and the client's map keys, so it is bounded and
+// stripped of anything that is not a plain name character.
+func safeField(f string) string {
+	const max = 64
+	var b []byte
+	for i := 0; i < len(f) && len(b) < max; i++ {
+		ch := f[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '.' || ch == '-' {
+			b = append(b, ch)
+		}
+	}
+	if len(b) == 0 {
+		return "(unnamed)"
+	}
+	return string(b)
+}
+
+// jsonKind names, in JSON's words, what a Go type expects.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "of another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[json.RawMessage]() {
+		return "a JSON value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	default:
+		return "of another type"
+	}
+}
