@@ -1,0 +1,134 @@
+package storagetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+func signingKeyTests() []test {
+	return []test{
+		{"RoundTrip", testSigningKeyRoundTrip},
+		{"NotFound", testSigningKeyNotFound},
+		{"DuplicateID", testSigningKeyDuplicateID},
+		{"Rotate", testSigningKeyRotate},
+		{"List", testSigningKeyList},
+		{"Delete", testSigningKeyDelete},
+	}
+}
+
+func signingKeyKey(k storage.SigningKey) (time.Time, string) { return k.CreatedAt, k.ID }
+
+// nextSigningKey is a key as rotation publishes it: not yet signing.
+func nextSigningKey() storage.SigningKey {
+	k := newSigningKey()
+	k.Algorithm = "RS256"
+	k.State = storage.KeyNext
+	k.ActivatedAt = time.Time{}
+	k.RetiredAt = time.Time{}
+	k.ExpiresAt = time.Time{}
+	return k
+}
+
+func testSigningKeyRoundTrip(t *testing.T, s storage.Store) {
+	for _, tc := range []struct {
+		name string
+		key  storage.SigningKey
+	}{
+		{"Retired", newSigningKey()},
+		{"Next", nextSigningKey()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustOK(t, s.CreateSigningKey(t.Context(), tc.key), "create signing key")
+			got, err := s.GetSigningKey(t.Context(), tc.key.ID)
+			mustOK(t, err, "get signing key")
+			checkSame(t, "SigningKey", got, tc.key)
+		})
+	}
+}
+
+func testSigningKeyNotFound(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	mustOK(t, s.CreateSigningKey(ctx, nextSigningKey()), "create signing key")
+	unknown := "kid-" + storage.NewID()
+	_, err := s.GetSigningKey(ctx, unknown)
+	requireNotFound(t, err, "get unknown signing key")
+	requireUpdateNotFound(t, "update unknown signing key", func(fn func(storage.SigningKey) (storage.SigningKey, error)) (storage.SigningKey, error) {
+		return s.UpdateSigningKey(ctx, unknown, fn)
+	})
+	requireNotFound(t, s.DeleteSigningKey(ctx, unknown), "delete unknown signing key")
+}
+
+func testSigningKeyDuplicateID(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	k := nextSigningKey()
+	mustOK(t, s.CreateSigningKey(ctx, k), "create signing key")
+	dup := newSigningKey()
+	dup.ID = k.ID
+	requireAlreadyExists(t, s.CreateSigningKey(ctx, dup), "create signing key with a taken id")
+	got, err := s.GetSigningKey(ctx, k.ID)
+	mustOK(t, err, "get signing key")
+	checkSame(t, "SigningKey", got, k)
+}
+
+// testSigningKeyRotate walks one key through its states as `keys rotate` does.
+func testSigningKeyRotate(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	k := nextSigningKey()
+	mustOK(t, s.CreateSigningKey(ctx, k), "create signing key")
+	neighbour := nextSigningKey()
+	mustOK(t, s.CreateSigningKey(ctx, neighbour), "create signing key")
+	update := func(fn func(storage.SigningKey) (storage.SigningKey, error)) (storage.SigningKey, error) {
+		return s.UpdateSigningKey(ctx, k.ID, fn)
+	}
+	get := func() (storage.SigningKey, error) { return s.GetSigningKey(ctx, k.ID) }
+	activate := func(k storage.SigningKey) storage.SigningKey {
+		k.State = storage.KeyActive
+		k.ActivatedAt = odd(time.Hour)
+		return k
+	}
+	retire := func(k storage.SigningKey) storage.SigningKey {
+		k.State = storage.KeyRetired
+		k.RetiredAt = odd(2 * time.Hour)
+		k.ExpiresAt = odd(26 * time.Hour)
+		return k
+	}
+
+	requireUpdateRefused(t, "UpdateSigningKey", k, activate, update, get)
+	active := requireUpdated(t, "activate signing key", k, activate, update, get)
+	requireUpdated(t, "retire signing key", active, retire, update, get)
+
+	got, err := s.GetSigningKey(ctx, neighbour.ID)
+	mustOK(t, err, "get neighbour")
+	checkSame(t, "untouched SigningKey", got, neighbour)
+}
+
+func testSigningKeyList(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	var keys []storage.SigningKey
+	for _, h := range []time.Duration{3, 1, 2, 1} {
+		k := newSigningKey()
+		k.CreatedAt = odd(h * time.Hour)
+		mustOK(t, s.CreateSigningKey(ctx, k), "create signing key")
+		keys = append(keys, k)
+	}
+	got, err := s.ListSigningKeys(ctx)
+	mustOK(t, err, "list signing keys")
+	requireListed(t, "ListSigningKeys", got, keys, signingKeyKey, false)
+}
+
+func testSigningKeyDelete(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	k := newSigningKey()
+	kept := nextSigningKey()
+	mustOK(t, s.CreateSigningKey(ctx, k), "create signing key")
+	mustOK(t, s.CreateSigningKey(ctx, kept), "create signing key")
+	mustOK(t, s.DeleteSigningKey(ctx, k.ID), "delete signing key")
+	_, err := s.GetSigningKey(ctx, k.ID)
+	requireNotFound(t, err, "get deleted signing key")
+	requireNotFound(t, s.DeleteSigningKey(ctx, k.ID), "delete signing key twice")
+	got, err := s.ListSigningKeys(ctx)
+	mustOK(t, err, "list signing keys")
+	requireListed(t, "ListSigningKeys", got, []storage.SigningKey{kept}, signingKeyKey, false)
+}
