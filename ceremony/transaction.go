@@ -51,9 +51,19 @@ func (s *Service) CreateRegisterTransaction(ctx context.Context, app storage.App
 		return nil
 	})
 	if err != nil {
-		return storage.Transaction{}, err
+		return storage.Transaction{}, refuseInactive(err)
 	}
 	return t, nil
+}
+
+// refuseInactive reports an inactive user, at transaction creation, as the
+// Flex API's cannot_create_transaction: the backend asked for something the
+// user's state forbids.
+func refuseInactive(err error) error {
+	if errors.Is(err, ErrUserInactive) {
+		return newError(CodeCannotCreateTransaction, "cannot create a transaction for an inactive user", err)
+	}
+	return err
 }
 
 // CreateAuthenticateTransaction lets the browser authenticate externalID with
@@ -64,7 +74,7 @@ func (s *Service) CreateAuthenticateTransaction(ctx context.Context, app storage
 	}
 	u, _, err := s.userWithDevices(ctx, app, externalID)
 	if err != nil {
-		return storage.Transaction{}, err
+		return storage.Transaction{}, refuseInactive(err)
 	}
 	now := s.clock()
 	t := storage.Transaction{
