@@ -180,16 +180,19 @@ func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storag
 	// backup-eligible flag the authenticator now reports and no clone
 	// warning, so that the returned warning is this ceremony's.
 	//
-	// Backup eligibility is taken from the assertion on purpose: synced
-	// providers have been seen reporting BE=0 at registration and BE=1
-	// later (go-webauthn issue #335), and refusing them would lock users
-	// out of working passkeys. The new flags are recorded on the device.
+	// Backup eligibility may go from 0 to 1 on purpose: synced providers
+	// have been seen reporting BE=0 at registration and BE=1 later
+	// (go-webauthn issue #335), and refusing them would lock users out of
+	// working passkeys; the new flags are recorded on the device. The other
+	// way is refused (the library's BE consistency check, WebAuthn L3
+	// §6.1.3): a synced credential that now claims to be device-bound
+	// would earn a stronger acr than its key deserves.
 	prepare := func(u storage.User, devices []storage.Device) *waUser {
 		wu := newWAUser(u, devices)
 		for i := range wu.creds {
 			if bytes.Equal(wu.creds[i].ID, parsed.RawID) {
 				c := &wu.creds[i]
-				c.Flags.BackupEligible = authFlags.HasBackupEligible()
+				c.Flags.BackupEligible = c.Flags.BackupEligible || authFlags.HasBackupEligible()
 				c.Authenticator.CloneWarning = false
 				found.device = devices[i]
 			}

@@ -3,6 +3,7 @@ package ceremony_test
 import (
 	"testing"
 
+	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
@@ -69,6 +70,29 @@ func TestBackupEligibilityFlipAccepted(t *testing.T) {
 		res = e.authenticate(a, "", softauthn.WithBackupFlags(true, false))
 		if !res.Device.BackupEligible || res.Device.BackedUp {
 			t.Fatalf("device = %+v", res.Device)
+		}
+	})
+}
+
+func TestBackupEligibilityDowngradeRefused(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
+		e := newEnv(t, open(t))
+		a := softauthn.New(softauthn.Options{BackupEligible: true, BackedUp: true})
+		reg := e.register(a, "rhea")
+		if !reg.Device.BackupEligible || reg.Device.Type != storage.DeviceTypePasskey {
+			t.Fatalf("registered device = %+v", reg.Device)
+		}
+		// A synced credential claiming to be device-bound (BE=0) would be
+		// taken for hardware-bound; it is refused and nothing changes.
+		for _, externalID := range []string{"rhea", ""} {
+			f := e.prepareAuthenticate(a, externalID, softauthn.WithBackupFlags(false, false))
+			before := e.snapshot([]string{f.txID}, []string{f.hs.ID})
+			_, err := e.svc.FinishFlexAuthentication(e.ctx, e.app, f.txID, f.hs.ID, f.response)
+			wantCode(t, err, ceremony.CodeVerificationFailed)
+			e.assertUnchanged(before, []string{f.txID}, []string{f.hs.ID})
+		}
+		if d := e.authenticate(a, "rhea").Device; !d.BackupEligible || d.Type != storage.DeviceTypePasskey {
+			t.Fatalf("device after the refused downgrade = %+v", d)
 		}
 	})
 }
