@@ -16,11 +16,12 @@ import (
 // metrics are the server's Prometheus metrics, in a registry of their own so
 // that two servers in one process (tests) never collide.
 type metrics struct {
-	registry  *prometheus.Registry
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	gcDeleted *prometheus.CounterVec
-	gcRuns    *prometheus.CounterVec
+	registry    *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	rateLimited prometheus.Counter
+	gcDeleted   *prometheus.CounterVec
+	gcRuns      *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -35,6 +36,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help:    "Time to answer an HTTP request, by method, route template and status.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"method", "route", "status"}),
+		rateLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "passbridge_http_rate_limited_total",
+			Help: "Requests to the /v1 APIs refused with 429 because their client's rate limit was spent.",
+		}),
 		gcDeleted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "passbridge_gc_deleted_total",
 			Help: "Expired rows deleted by the periodic GC, by kind.",
@@ -45,7 +50,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"result"}),
 	}
 	reg.MustRegister(
-		m.requests, m.latency, m.gcDeleted, m.gcRuns,
+		m.requests, m.latency, m.rateLimited, m.gcDeleted, m.gcRuns,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

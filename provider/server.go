@@ -28,6 +28,17 @@ type Deps struct {
 	MasterKey []byte
 	// MaxBodyBytes caps request bodies; 0 means httpapi.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// RateLimit is how many requests per second one client (an address, an
+	// IPv6 /64) may make to the /v1 APIs in the long run; 0, the
+	// zero value, turns rate limiting off. Limits are kept per instance.
+	RateLimit float64
+	// RateLimitBurst is how many requests a client may make at once; at
+	// least 1 when RateLimit is set.
+	RateLimitBurst int
+	// TrustedProxies are the addresses or CIDR prefixes of reverse proxies
+	// whose X-Forwarded-For header names the client. Empty: no header is
+	// believed and the peer address is the client (the one safe default).
+	TrustedProxies []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Areas are mounted at the root, after the built-in routes, each through
@@ -44,13 +55,16 @@ type Area interface {
 
 // Server is passbridge's HTTP server. It keeps no request state of its own:
 // everything lives in the store, so instances behind a load balancer are
-// interchangeable.
+// interchangeable. The one exception is the rate limit's token buckets,
+// which each instance keeps in memory: a client's limit applies per
+// instance, and nothing about it is stored.
 type Server struct {
 	engine  *gin.Engine
 	store   storage.Store
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *metrics
+	limiter *httpapi.RateLimiter // nil: no rate limit
 }
 
 // New validates deps and builds the server.
@@ -81,12 +95,28 @@ func New(deps Deps) (*Server, error) {
 		now:     now,
 		metrics: newMetrics(prometheus.NewRegistry()),
 	}
-	s.engine = s.newEngine(deps)
+	if deps.RateLimit != 0 {
+		l, err := httpapi.NewRateLimiter(httpapi.RateLimiterConfig{
+			Rate:    deps.RateLimit,
+			Burst:   deps.RateLimitBurst,
+			Now:     now,
+			Refused: s.metrics.rateLimited.Inc,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("provider: rate limit: %w", err)
+		}
+		s.limiter = l
+	}
+	engine, err := s.newEngine(deps)
+	if err != nil {
+		return nil, err
+	}
+	s.engine = engine
 	return s, nil
 }
 
 // newEngine builds the gin engine: middleware, operational routes, areas.
-func (s *Server) newEngine(deps Deps) *gin.Engine {
+func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 	// Release mode keeps gin from printing its debug banner and routes; the
 	// access log is ours.
 	gin.SetMode(gin.ReleaseMode)
@@ -94,7 +124,12 @@ func (s *Server) newEngine(deps Deps) *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	// Forwarding headers are client input unless a proxy is configured to
 	// overwrite them; without such a setting the peer address is the client.
-	_ = r.SetTrustedProxies(nil) // nil never fails to parse
+	if err := r.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("provider: trusted proxies: %w", err)
+	}
+	if len(deps.TrustedProxies) == 0 {
+		r.ForwardedByClientIP = false
+	}
 	r.ContextWithFallback = true
 
 	r.Use(
@@ -103,8 +138,13 @@ func (s *Server) newEngine(deps Deps) *gin.Engine {
 		s.metrics.middleware(),
 		httpapi.Recovery(),
 		httpapi.ErrorWriter(),
-		httpapi.BodyLimit(deps.MaxBodyBytes),
 	)
+	// The rate limit refuses before anything reads the body or the store:
+	// a flood never turns into database load.
+	if s.limiter != nil {
+		r.Use(httpapi.RateLimit(s.limiter, rateLimitKey))
+	}
+	r.Use(httpapi.BodyLimit(deps.MaxBodyBytes))
 	r.NoRoute(httpapi.NotFound())
 	r.NoMethod(httpapi.MethodNotAllowed())
 
@@ -116,7 +156,7 @@ func (s *Server) newEngine(deps Deps) *gin.Engine {
 	for _, a := range deps.Areas {
 		a.RegisterRoutes(root)
 	}
-	return r
+	return r, nil
 }
 
 // Handler is the server's HTTP handler.

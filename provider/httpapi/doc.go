@@ -1,7 +1,7 @@
 // Package httpapi is the HTTP plumbing shared by passbridge's JSON APIs: the
 // error type and the one middleware that writes errors, request IDs, access
-// logs, panic recovery, body limits, strict-enough JSON decoding, and API-key
-// authentication of an app's backend.
+// logs, panic recovery, body limits, per-client rate limits, strict-enough
+// JSON decoding, and API-key authentication of an app's backend.
 //
 // Handlers are written as func(*gin.Context) error and adapted with Handle.
 // Whatever they return reaches the client as

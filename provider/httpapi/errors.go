@@ -13,6 +13,7 @@ const (
 	CodeNotFound           = "not_found"
 	CodeMethodNotAllowed   = "method_not_allowed"
 	CodeRequestTooLarge    = "request_too_large"
+	CodeRateLimited        = "rate_limited"
 	CodeStoreUnavailable   = "store_unavailable"
 	CodeInternal           = "internal_server_error"
 )

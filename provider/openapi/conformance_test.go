@@ -41,14 +41,16 @@ type world struct {
 	exercised map[string]bool
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld builds a world; each configure function changes the server's
+// Deps before the server is built.
+func newWorld(t *testing.T, configure ...func(*provider.Deps)) *world {
 	t.Helper()
 	st := sqlstoretest.Open(t, sqlstoretest.SQLite)
 	svc, err := ceremony.New(ceremony.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := provider.New(provider.Deps{
+	deps := provider.Deps{
 		Store:    st,
 		Ceremony: svc,
 		Issuer:   issuer,
@@ -58,7 +60,11 @@ func newWorld(t *testing.T) *world {
 			sdk.New(),
 			openapi.New(),
 		},
-	})
+	}
+	for _, f := range configure {
+		f(&deps)
+	}
+	srv, err := provider.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
