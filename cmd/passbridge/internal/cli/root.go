@@ -47,7 +47,7 @@ func NewRoot(env Env) *cobra.Command {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	pf := root.PersistentFlags()
-	config.AddFlags(pf, config.KeyConfig, config.KeyDatabaseURL, config.KeyDataDir, config.KeyLogLevel)
+	config.AddFlags(pf, config.KeyConfig, config.KeyDatabaseURL, config.KeyDatabaseURLFile, config.KeyDataDir, config.KeyLogLevel)
 	pf.BoolVar(&c.json, "json", false, "print JSON instead of tables")
 
 	root.AddCommand(

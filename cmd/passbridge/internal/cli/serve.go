@@ -47,13 +47,16 @@ func (c *cli) serveCommand() *cobra.Command {
 		},
 	}
 	config.AddFlags(cmd.Flags(), config.KeyListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile,
-		config.KeyMaxBodyBytes, config.KeyGCInterval, config.KeyShutdownTimeout)
+		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout)
 	return cmd
 }
 
 // serve runs the server until ctx is done, then shuts it down gracefully.
 func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 	log := c.logger(cfg)
+	// Libraries that log (the OIDC provider among them) use slog's default
+	// logger: make it this one, so every line is JSON at the chosen level.
+	slog.SetDefault(log)
 	masterKey, err := cfg.ResolveMasterKey(log)
 	if err != nil {
 		return err
@@ -74,14 +77,17 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	srv, err := provider.New(provider.Deps{
-		Store:        st,
-		Ceremony:     svc,
-		Logger:       log,
-		Issuer:       cfg.Issuer,
-		MasterKey:    masterKey,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Now:          c.env.Now,
-		Areas:        areas(areaDeps{store: st, ceremony: svc, log: log, issuer: cfg.Issuer, now: c.env.Now}),
+		Store:          st,
+		Ceremony:       svc,
+		Logger:         log,
+		Issuer:         cfg.Issuer,
+		MasterKey:      masterKey,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RateLimit:      cfg.RateLimit,
+		RateLimitBurst: cfg.RateLimitBurst,
+		TrustedProxies: cfg.ProxyList(),
+		Now:            c.env.Now,
+		Areas:          areas(areaDeps{store: st, ceremony: svc, log: log, issuer: cfg.Issuer, now: c.env.Now}),
 	})
 	if err != nil {
 		return err

@@ -247,3 +247,40 @@ func TestServeWarnsMisfitClients(t *testing.T) {
 		t.Fatalf("default app created beside an existing one:\n%s", logs)
 	}
 }
+
+// serve passes the rate limit through to the server: /v1 is limited per
+// client and app, the operational endpoints are not. At one request per
+// 1,000 seconds no token comes back while the test runs.
+func TestServeRateLimit(t *testing.T) {
+	env := map[string]string{"PASSBRIDGE_DATA_DIR": filepath.Join(t.TempDir(), "data"), "PASSBRIDGE_RATE_LIMIT_BURST": "2"}
+	srv := startServe(t, env, "--rate-limit", "0.001")
+	logs := srv.stderr.String()
+	appMatch, keyMatch := printedAppID.FindStringSubmatch(logs), printedKey.FindStringSubmatch(logs)
+	if appMatch == nil || keyMatch == nil {
+		t.Fatalf("default app id and key not printed:\n%s", logs)
+	}
+	users := "/v1/apps/" + appMatch[1] + "/users"
+	for i, want := range []int{200, 200, 429, 429} {
+		if code := srv.getAuth(t, users, keyMatch[1]); code != want {
+			t.Fatalf("request %d: %d, want %d", i+1, code, want)
+		}
+	}
+	for range 3 {
+		if code := srv.get(t, "/healthz"); code != 200 {
+			t.Fatalf("healthz: %d", code)
+		}
+	}
+}
+
+func TestServeRefusesBadRateLimit(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	res := run(t, map[string]string{"PASSBRIDGE_DATA_DIR": dataDir}, "serve", "--rate-limit=-1", "--rate-limit-burst=-2")
+	if res.err == nil {
+		t.Fatalf("bad rate limit accepted")
+	}
+	for _, w := range []string{"rate_limit -1: must not be negative", "rate_limit_burst -2: must not be negative"} {
+		if !strings.Contains(res.err.Error(), w) {
+			t.Errorf("error %q lacks %q", res.err, w)
+		}
+	}
+}

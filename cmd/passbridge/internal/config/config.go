@@ -15,11 +15,15 @@ type Config struct {
 	Listen          string        // address the HTTP server listens on
 	Issuer          string        // public base URL; OIDC issuer
 	DatabaseURL     string        // sqlite://PATH or postgres://…
+	DatabaseURLFile string        // file holding DatabaseURL (it may carry a password)
 	MasterKey       string        // 32 bytes as base64 or hex; encrypts secrets at rest
 	MasterKeyFile   string        // file holding MasterKey
 	DataDir         string        // where the SQLite database and a generated master key live
 	LogLevel        string        // debug | info | warn | error
 	MaxBodyBytes    int64         // request body limit
+	RateLimit       float64       // /v1 requests per second per client address, per instance; 0: off
+	RateLimitBurst  int           // /v1 requests a client may make at once
+	TrustedProxies  string        // comma-separated addresses or CIDRs whose X-Forwarded-For is believed
 	GCInterval      time.Duration // how often expired rows are deleted
 	ShutdownTimeout time.Duration // how long in-flight requests may finish on shutdown
 }
@@ -31,6 +35,8 @@ const (
 	DefaultDataDir         = "./data"
 	DefaultLogLevel        = "info"
 	DefaultMaxBodyBytes    = 1 << 20
+	DefaultRateLimit       = 50
+	DefaultRateLimitBurst  = 100
 	DefaultGCInterval      = time.Minute
 	DefaultShutdownTimeout = 15 * time.Second
 )
@@ -44,6 +50,8 @@ func Default() Config {
 		DataDir:         DefaultDataDir,
 		LogLevel:        DefaultLogLevel,
 		MaxBodyBytes:    DefaultMaxBodyBytes,
+		RateLimit:       DefaultRateLimit,
+		RateLimitBurst:  DefaultRateLimitBurst,
 		GCInterval:      DefaultGCInterval,
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}
@@ -67,4 +75,15 @@ func (c Config) SlogLevel() slog.Level {
 	default:
 		return slog.LevelInfo
 	}
+}
+
+// ProxyList is TrustedProxies split at commas, without blanks.
+func (c Config) ProxyList() []string {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

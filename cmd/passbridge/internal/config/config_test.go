@@ -54,6 +54,8 @@ func TestDefaults(t *testing.T) {
 		DataDir:         "./data",
 		LogLevel:        "info",
 		MaxBodyBytes:    1 << 20,
+		RateLimit:       50,
+		RateLimitBurst:  100,
 		GCInterval:      time.Minute,
 		ShutdownTimeout: 15 * time.Second,
 	}
@@ -69,6 +71,8 @@ issuer: https://file.example.com
 log_level: warn
 gc_interval: 5m
 max_body_bytes: 2048
+rate_limit: 2.5
+rate_limit_burst: 5
 shutdown_timeout: 3s
 data_dir: /var/lib/from-file
 `)
@@ -84,6 +88,8 @@ data_dir: /var/lib/from-file
 			want(t, c.LogLevel, "warn")
 			want(t, c.GCInterval, 5*time.Minute)
 			want(t, c.MaxBodyBytes, int64(2048))
+			want(t, c.RateLimit, 2.5)
+			want(t, c.RateLimitBurst, 5)
 			want(t, c.ShutdownTimeout, 3*time.Second)
 			want(t, c.DatabaseURL, "sqlite:///var/lib/from-file/passbridge.db")
 		}},
@@ -91,11 +97,23 @@ data_dir: /var/lib/from-file
 			want(t, c.Listen, "127.0.0.1:7001")
 		}},
 		{"environment over file", []string{"--config", file}, map[string]string{
-			"PASSBRIDGE_LISTEN": "127.0.0.1:7002", "PASSBRIDGE_GC_INTERVAL": "10s",
+			"PASSBRIDGE_LISTEN": "127.0.0.1:7002", "PASSBRIDGE_GC_INTERVAL": "10s", "PASSBRIDGE_RATE_LIMIT": "0",
 		}, func(t *testing.T, c Config) {
 			want(t, c.Listen, "127.0.0.1:7002")
 			want(t, c.GCInterval, 10*time.Second)
+			want(t, c.RateLimit, 0.0)
+			want(t, c.RateLimitBurst, 5)
 			want(t, c.Issuer, "https://file.example.com")
+		}},
+		{"rate limit flags over environment", []string{"--rate-limit", "100", "--rate-limit-burst", "1"}, map[string]string{
+			"PASSBRIDGE_RATE_LIMIT": "7", "PASSBRIDGE_RATE_LIMIT_BURST": "9",
+		}, func(t *testing.T, c Config) {
+			want(t, c.RateLimit, 100.0)
+			want(t, c.RateLimitBurst, 1)
+		}},
+		{"rate limit off without a burst", []string{"--rate-limit", "0", "--rate-limit-burst", "0"}, nil, func(t *testing.T, c Config) {
+			want(t, c.RateLimit, 0.0)
+			want(t, c.RateLimitBurst, 0)
 		}},
 		{"flags over environment over file", []string{"--config", file, "--listen", "127.0.0.1:7003"}, map[string]string{
 			"PASSBRIDGE_LISTEN": "127.0.0.1:7002", "PASSBRIDGE_ISSUER": "https://env.example.com",
@@ -125,17 +143,19 @@ data_dir: /var/lib/from-file
 			"PASSBRIDGE_LISTEN": ":9000", "PASSBRIDGE_ISSUER": "https://e.example.com", "PASSBRIDGE_DATABASE_URL": "sqlite:///tmp/e.db",
 			"PASSBRIDGE_MASTER_KEY": hex.EncodeToString(testKey), "PASSBRIDGE_DATA_DIR": "/tmp/e", "PASSBRIDGE_LOG_LEVEL": "error",
 			"PASSBRIDGE_MAX_BODY_BYTES": "4096", "PASSBRIDGE_GC_INTERVAL": "2m", "PASSBRIDGE_SHUTDOWN_TIMEOUT": "0s",
+			"PASSBRIDGE_RATE_LIMIT": "0.5", "PASSBRIDGE_RATE_LIMIT_BURST": "3",
 		}, func(t *testing.T, c Config) {
 			want(t, c, Config{Listen: ":9000", Issuer: "https://e.example.com", DatabaseURL: "sqlite:///tmp/e.db",
 				MasterKey: hex.EncodeToString(testKey), DataDir: "/tmp/e", LogLevel: "error", MaxBodyBytes: 4096,
-				GCInterval: 2 * time.Minute})
+				RateLimit: 0.5, RateLimitBurst: 3, GCInterval: 2 * time.Minute})
 		}},
 		{"every flag", []string{"--listen", ":9001", "--issuer", "https://f.example.com", "--database-url", "sqlite://f.db",
 			"--master-key", base64.StdEncoding.EncodeToString(testKey), "--data-dir", "f", "--log-level", "debug",
-			"--max-body-bytes", "8192", "--gc-interval", "1h", "--shutdown-timeout", "1m"}, nil, func(t *testing.T, c Config) {
+			"--max-body-bytes", "8192", "--rate-limit", "50", "--rate-limit-burst", "60",
+			"--gc-interval", "1h", "--shutdown-timeout", "1m"}, nil, func(t *testing.T, c Config) {
 			want(t, c, Config{Listen: ":9001", Issuer: "https://f.example.com", DatabaseURL: "sqlite://f.db",
 				MasterKey: base64.StdEncoding.EncodeToString(testKey), DataDir: "f", LogLevel: "debug", MaxBodyBytes: 8192,
-				GCInterval: time.Hour, ShutdownTimeout: time.Minute})
+				RateLimit: 50, RateLimitBurst: 60, GCInterval: time.Hour, ShutdownTimeout: time.Minute})
 		}},
 	}
 	for _, tt := range tests {
@@ -153,6 +173,50 @@ func want[T comparable](t *testing.T, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestDatabaseURLFile(t *testing.T) {
+	const pg = "postgres://app:hunter2@db.internal/pb?sslmode=verify-full"
+	urlFile := writeFile(t, "db", pg+"\n")
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		yaml    string
+		wantURL string
+		wantErr string
+	}{
+		{"env _FILE", nil, map[string]string{"PASSBRIDGE_DATABASE_URL_FILE": urlFile}, "", pg, ""},
+		{"flag --database-url-file", []string{"--database-url-file", urlFile}, nil, "", pg, ""},
+		{"yaml database_url_file", nil, nil, "database_url_file: " + urlFile + "\n", pg, ""},
+		{"flag value over env _FILE", []string{"--database-url", "sqlite://./x.db"}, map[string]string{"PASSBRIDGE_DATABASE_URL_FILE": urlFile}, "", "sqlite://./x.db", ""},
+		{"env _FILE over yaml value", nil, map[string]string{"PASSBRIDGE_DATABASE_URL_FILE": urlFile}, "database_url: sqlite://./y.db\n", pg, ""},
+		{"env value and _FILE", nil, map[string]string{"PASSBRIDGE_DATABASE_URL": pg, "PASSBRIDGE_DATABASE_URL_FILE": urlFile}, "", "",
+			"PASSBRIDGE_DATABASE_URL and PASSBRIDGE_DATABASE_URL_FILE are both set; set one of them"},
+		{"unreadable file", nil, map[string]string{"PASSBRIDGE_DATABASE_URL_FILE": "/nonexistent/db"}, "", "", `database_url_file "/nonexistent/db": no such file or directory`},
+		{"empty file", nil, map[string]string{"PASSBRIDGE_DATABASE_URL_FILE": writeFile(t, "empty", "\n")}, "", "", "the file is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.yaml != "" {
+				args = append(args, "--config", writeFile(t, "c.yaml", tt.yaml))
+			}
+			cfg, err := load(t, args, tt.env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if cfg.DatabaseURL != tt.wantURL {
+				t.Fatalf("database URL %q, want %q", cfg.DatabaseURL, tt.wantURL)
+			}
+		})
 	}
 }
 
@@ -225,11 +289,24 @@ func TestValidationErrors(t *testing.T) {
 		{"database scheme", []string{"--database-url", "mysql://x/y"}, nil, "", []string{`database_url "mysql://x/y": scheme "mysql": want sqlite or postgres`}},
 		{"database no scheme", []string{"--database-url", "./data/x.db"}, nil, "", []string{`database_url "./data/x.db": want sqlite://PATH`}},
 		{"database password redacted", []string{"--database-url", "mongo://u:hunter2@h/db"}, nil, "", []string{`database_url "mongo://u:xxxxx@h/db"`}},
+		{"password of an unparsable URL redacted", []string{"--database-url", "postgres://app:S3cr%et#pw@db.internal/pb"}, nil, "", []string{`database_url "postgres://xxxxx@db.internal/pb"`}},
 		{"empty sqlite path", []string{"--database-url", "sqlite://"}, nil, "", []string{"the SQLite database path is empty"}},
 		{"log level", []string{"--log-level", "verbose"}, nil, "", []string{`log_level "verbose": want debug, info, warn or error`}},
 		{"data dir", []string{"--data-dir", ""}, nil, "", []string{"data_dir is required"}},
 		{"body too small", []string{"--max-body-bytes", "10"}, nil, "", []string{"max_body_bytes 10: want between 1024 and 67108864"}},
 		{"body not a number", nil, map[string]string{"PASSBRIDGE_MAX_BODY_BYTES": "1MiB"}, "", []string{`PASSBRIDGE_MAX_BODY_BYTES "1MiB": not an integer`}},
+		{"negative rate limit", []string{"--rate-limit", "-1"}, nil, "", []string{"rate_limit -1: must not be negative"}},
+		{"rate limit not a number", nil, map[string]string{"PASSBRIDGE_RATE_LIMIT": "fast"}, "", []string{`PASSBRIDGE_RATE_LIMIT "fast": not a number`}},
+		{"rate limit NaN", []string{"--rate-limit", "NaN"}, nil, "", []string{"rate_limit NaN: want a number of requests per second"}},
+		{"rate limit infinite", nil, nil, "rate_limit: .inf\n", []string{`c.yaml ".inf": not a number`}},
+		{"rate limit Inf", []string{"--rate-limit", "+Inf"}, nil, "", []string{"rate_limit +Inf: want a number of requests per second"}},
+		{"negative burst", nil, map[string]string{"PASSBRIDGE_RATE_LIMIT_BURST": "-3"}, "", []string{"rate_limit_burst -3: must not be negative"}},
+		{"negative burst with limiting off", []string{"--rate-limit", "0", "--rate-limit-burst", "-1"}, nil, "", []string{"rate_limit_burst -1: must not be negative"}},
+		{"no burst", []string{"--rate-limit-burst", "0"}, nil, "", []string{"rate_limit_burst 0: want at least 1 while rate_limit is set"}},
+		{"burst not an integer", []string{"--rate-limit-burst", "2.5"}, nil, "", []string{`--rate-limit-burst "2.5": not an integer`}},
+		{"rate limit and burst at once", []string{"--rate-limit", "-2", "--rate-limit-burst", "-2"}, nil, "", []string{
+			"rate_limit -2", "rate_limit_burst -2"}},
+		{"trusted proxy not an address", []string{"--trusted-proxies", "10.0.0.0/8, proxy.internal"}, nil, "", []string{`trusted_proxies "proxy.internal": want IP addresses or CIDR prefixes`}},
 		{"gc interval not a duration", []string{"--gc-interval", "often"}, nil, "", []string{`--gc-interval "often": not a duration`}},
 		{"gc interval too short", []string{"--gc-interval", "1ms"}, nil, "", []string{"gc_interval 1ms: want between 1s and 24h0m0s"}},
 		{"negative shutdown", []string{"--shutdown-timeout", "-1s"}, nil, "", []string{"shutdown_timeout -1s: must not be negative"}},
@@ -270,6 +347,16 @@ func TestSecretsNotEchoed(t *testing.T) {
 	_, err := load(t, []string{"--master-key", secret}, nil)
 	if err == nil || strings.Contains(err.Error(), secret) {
 		t.Fatalf("error %v echoes the master key or is nil", err)
+	}
+	for _, u := range []string{
+		"mysql://app:hunter2@db/pb",                  // parsable, refused scheme
+		"postgres://app:S3cr%et#pw@db.internal/pb",   // unparsable: a bad escape
+		"postgres://app:hunter2@db.internal:port/pb", // unparsable: a bad port
+	} {
+		_, err := load(t, []string{"--database-url", u}, nil)
+		if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "S3cr") {
+			t.Errorf("database URL %q: error %v echoes the password or is nil", u, err)
+		}
 	}
 }
 

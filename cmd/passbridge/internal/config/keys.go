@@ -22,11 +22,15 @@ const (
 	KeyListen          = "listen"
 	KeyIssuer          = "issuer"
 	KeyDatabaseURL     = "database_url"
+	KeyDatabaseURLFile = "database_url_file"
 	KeyMasterKey       = "master_key"
 	KeyMasterKeyFile   = "master_key_file"
 	KeyDataDir         = "data_dir"
 	KeyLogLevel        = "log_level"
 	KeyMaxBodyBytes    = "max_body_bytes"
+	KeyRateLimit       = "rate_limit"
+	KeyRateLimitBurst  = "rate_limit_burst"
+	KeyTrustedProxies  = "trusted_proxies"
 	KeyGCInterval      = "gc_interval"
 	KeyShutdownTimeout = "shutdown_timeout"
 )
@@ -58,10 +62,12 @@ func keys() []key {
 		str(KeyListen, "address to listen on (host:port)", func(c *Config) *string { return &c.Listen }),
 		str(KeyIssuer, "public base URL of this server (OIDC issuer)", func(c *Config) *string { return &c.Issuer }),
 		str(KeyDatabaseURL, "sqlite://PATH or postgres://… (default sqlite://<data_dir>/passbridge.db)", func(c *Config) *string { return &c.DatabaseURL }),
+		str(KeyDatabaseURLFile, "file holding the database URL", func(c *Config) *string { return &c.DatabaseURLFile }),
 		str(KeyMasterKey, "32-byte key (base64 or hex) that encrypts secrets at rest (default: generated into <data_dir>/master.key)", func(c *Config) *string { return &c.MasterKey }),
 		str(KeyMasterKeyFile, "file holding the master key", func(c *Config) *string { return &c.MasterKeyFile }),
 		str(KeyDataDir, "directory for the SQLite database and a generated master key", func(c *Config) *string { return &c.DataDir }),
 		str(KeyLogLevel, "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }),
+		str(KeyTrustedProxies, "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (default: none; the peer is the client)", func(c *Config) *string { return &c.TrustedProxies }),
 		{
 			name: KeyMaxBodyBytes, usage: "largest request body accepted, in bytes",
 			set: func(c *Config, v string) error {
@@ -73,6 +79,30 @@ func keys() []key {
 				return nil
 			},
 			get: func(c Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
+		},
+		{
+			name: KeyRateLimit, usage: "requests per second one client (IP address or IPv6 /64) may make to the /v1 APIs, per instance; 0 turns limiting off",
+			set: func(c *Config, v string) error {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					return errNotNumber
+				}
+				c.RateLimit = f
+				return nil
+			},
+			get: func(c Config) string { return strconv.FormatFloat(c.RateLimit, 'g', -1, 64) },
+		},
+		{
+			name: KeyRateLimitBurst, usage: "requests a client may make in one burst before the rate limit applies",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil {
+					return errNotInteger
+				}
+				c.RateLimitBurst = n
+				return nil
+			},
+			get: func(c Config) string { return strconv.Itoa(c.RateLimitBurst) },
 		},
 		dur(KeyGCInterval, "how often expired rows are deleted", func(c *Config) *time.Duration { return &c.GCInterval }),
 		dur(KeyShutdownTimeout, "how long in-flight requests may finish on shutdown", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
@@ -92,4 +122,5 @@ func (e parseError) Error() string { return string(e) }
 const (
 	errNotDuration = parseError("not a duration such as 30s, 1m or 1h30m")
 	errNotInteger  = parseError("not an integer")
+	errNotNumber   = parseError("not a number")
 )

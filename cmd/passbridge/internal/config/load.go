@@ -37,7 +37,7 @@ func AddFlags(fs *pflag.FlagSet, names ...string) {
 			continue
 		}
 		defValue := k.get(def)
-		if k.name == KeyMasterKey || k.name == KeyMasterKeyFile || k.name == KeyDatabaseURL {
+		if k.name == KeyMasterKey || k.name == KeyMasterKeyFile || k.name == KeyDatabaseURL || k.name == KeyDatabaseURLFile {
 			defValue = ""
 		}
 		fs.String(k.flag(), defValue, k.usage+" ($"+k.env()+")")
@@ -83,11 +83,13 @@ func Load(src Sources) (Config, error) {
 
 	cfg := Default()
 	for _, l := range layers {
-		_, hasKey := l.values[KeyMasterKey]
-		_, hasFile := l.values[KeyMasterKeyFile]
-		if hasKey && hasFile {
-			problems = append(problems, fmt.Sprintf("%s and %s are both set; set one of them",
-				l.name(KeyMasterKey), l.name(KeyMasterKeyFile)))
+		for _, p := range secretPairs() {
+			_, hasValue := l.values[p.value]
+			_, hasFile := l.values[p.file]
+			if hasValue && hasFile {
+				problems = append(problems, fmt.Sprintf("%s and %s are both set; set one of them",
+					l.name(p.value), l.name(p.file)))
+			}
 		}
 		for _, k := range keys() {
 			v, ok := l.values[k.name]
@@ -100,17 +102,29 @@ func Load(src Sources) (Config, error) {
 			}
 			// The stronger source's secret replaces the weaker one's, in
 			// whichever form it came.
-			switch k.name {
-			case KeyMasterKey:
-				if !hasFile {
-					cfg.MasterKeyFile = ""
-				}
-			case KeyMasterKeyFile:
-				if !hasKey {
-					cfg.MasterKey = ""
+			for _, p := range secretPairs() {
+				switch k.name {
+				case p.value:
+					if _, hasFile := l.values[p.file]; !hasFile {
+						*p.fileField(&cfg) = ""
+					}
+				case p.file:
+					if _, hasValue := l.values[p.value]; !hasValue {
+						*p.valueField(&cfg) = ""
+					}
 				}
 			}
 		}
+	}
+	if cfg.DatabaseURLFile != "" {
+		u, err := readSecretFile(cfg.DatabaseURLFile)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("database_url_file %q: %v", cfg.DatabaseURLFile, err))
+		case u == "":
+			problems = append(problems, fmt.Sprintf("database_url_file %q: the file is empty", cfg.DatabaseURLFile))
+		}
+		cfg.DatabaseURL = u
 	}
 	cfg.normalise()
 	if err := cfg.Validate(); err != nil {
@@ -198,4 +212,30 @@ func (e *Error) Error() string {
 		return "invalid configuration: " + e.Problems[0]
 	}
 	return "invalid configuration:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// secretPair is a secret setting and its _FILE variant.
+type secretPair struct {
+	value, file           string
+	valueField, fileField func(*Config) *string
+}
+
+// secretPairs lists the secrets that may also come from a file.
+func secretPairs() []secretPair {
+	return []secretPair{
+		{KeyMasterKey, KeyMasterKeyFile,
+			func(c *Config) *string { return &c.MasterKey }, func(c *Config) *string { return &c.MasterKeyFile }},
+		{KeyDatabaseURL, KeyDatabaseURLFile,
+			func(c *Config) *string { return &c.DatabaseURL }, func(c *Config) *string { return &c.DatabaseURLFile }},
+	}
+}
+
+// readSecretFile reads a secret kept in a file, without the trailing newline
+// editors and `echo` add.
+func readSecretFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", unwrapPathError(err)
+	}
+	return strings.TrimSpace(string(data)), nil
 }

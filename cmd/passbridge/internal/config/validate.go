@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,6 +44,25 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < minBodyBytes || c.MaxBodyBytes > maxBodyBytes {
 		add("max_body_bytes %d: want between %d and %d", c.MaxBodyBytes, minBodyBytes, maxBodyBytes)
+	}
+	switch {
+	case math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		add("rate_limit %v: want a number of requests per second, or 0 to turn limiting off", c.RateLimit)
+	case c.RateLimit < 0:
+		add("rate_limit %v: must not be negative (0 turns limiting off)", c.RateLimit)
+	}
+	switch {
+	case c.RateLimitBurst < 0:
+		add("rate_limit_burst %d: must not be negative", c.RateLimitBurst)
+	case c.RateLimitBurst < 1 && c.RateLimit > 0:
+		add("rate_limit_burst %d: want at least 1 while rate_limit is set", c.RateLimitBurst)
+	}
+	for _, p := range c.ProxyList() {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				add("trusted_proxies %q: want IP addresses or CIDR prefixes, separated by commas", p)
+			}
+		}
 	}
 	if c.GCInterval < minGCInterval || c.GCInterval > maxGCInterval {
 		add("gc_interval %s: want between %s and %s", c.GCInterval, minGCInterval, maxGCInterval)
@@ -125,7 +146,19 @@ func checkDatabaseURL(raw string) error {
 // the rest of it.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err != nil {
+		// Unparsable: the credentials cannot be found exactly, so show only
+		// what stands before them and after the last "@".
+		scheme, rest, ok := strings.Cut(raw, "://")
+		if !ok {
+			return "(unparsable URL)"
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			rest = "xxxxx@" + rest[at+1:]
+		}
+		return scheme + "://" + rest
+	}
+	if u.User == nil {
 		return raw
 	}
 	if _, has := u.User.Password(); has {

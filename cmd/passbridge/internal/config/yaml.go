@@ -17,11 +17,15 @@ type yamlFile struct {
 	Listen          *scalar `yaml:"listen"`
 	Issuer          *scalar `yaml:"issuer"`
 	DatabaseURL     *scalar `yaml:"database_url"`
+	DatabaseURLFile *scalar `yaml:"database_url_file"`
 	MasterKey       *scalar `yaml:"master_key"`
 	MasterKeyFile   *scalar `yaml:"master_key_file"`
 	DataDir         *scalar `yaml:"data_dir"`
 	LogLevel        *scalar `yaml:"log_level"`
+	TrustedProxies  *scalar `yaml:"trusted_proxies"`
 	MaxBodyBytes    *scalar `yaml:"max_body_bytes"`
+	RateLimit       *scalar `yaml:"rate_limit"`
+	RateLimitBurst  *scalar `yaml:"rate_limit_burst"`
 	GCInterval      *scalar `yaml:"gc_interval"`
 	ShutdownTimeout *scalar `yaml:"shutdown_timeout"`
 }
