@@ -20,18 +20,6 @@ func checkSame[T any](t *testing.T, what string, got, want T) {
 	}
 }
 
-// requireSame is checkSame that stops the test on a difference.
-func requireSame[T any](t *testing.T, what string, got, want T) {
-	t.Helper()
-	diffs := differences(what, reflect.ValueOf(got), reflect.ValueOf(want))
-	for _, d := range diffs {
-		t.Error(d)
-	}
-	if len(diffs) > 0 {
-		t.FailNow()
-	}
-}
-
 func differences(path string, got, want reflect.Value) []string {
 	if got.Type() == reflect.TypeFor[time.Time]() {
 		return timeDifference(path, got.Interface().(time.Time), want.Interface().(time.Time))
