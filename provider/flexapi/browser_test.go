@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
 // The retired Passage SDK's requests work as they are: its header passes the
@@ -25,16 +26,16 @@ func TestPassageSDKShape(t *testing.T) {
 				t.Fatalf("preflight %s: %d %v", path, r.Status, r.Header)
 			}
 		}
-		call := func(path string, body any) response {
+		call := func(path string, body any) apitest.Response {
 			return h.send(request{method: http.MethodPost, path: "/v1/apps/" + h.app.ID + path, body: body, header: passage})
 		}
 
 		a := softauthn.New(softauthn.Options{BackupEligible: true})
 		tx := h.createRegisterTransaction("ivy")
 		r := call("/register/transactions/webauthn/start", map[string]string{"transaction_id": tx, "authenticator_attachment": "platform"})
-		ok(t, r)
+		apitest.OK(t, r)
 		var hs handshakeJSON
-		r.decode(t, &hs)
+		r.Decode(t, &hs)
 		resp, _, err := a.Register(hs.Handshake.Challenge.PublicKey, testOrigin, softauthn.WithPassageShape())
 		if err != nil {
 			t.Fatal(err)
@@ -56,8 +57,8 @@ func TestPassageSDKShape(t *testing.T) {
 				body["transaction_id"] = tx
 			}
 			r = call("/authenticate/transactions/webauthn/start", body)
-			ok(t, r)
-			r.decode(t, &hs)
+			apitest.OK(t, r)
+			r.Decode(t, &hs)
 			resp, err := a.Authenticate(hs.Handshake.Challenge.PublicKey, testOrigin, softauthn.WithPassageShape())
 			if err != nil {
 				t.Fatal(err)
@@ -89,24 +90,24 @@ func TestCORS(t *testing.T) {
 				r := h.send(request{method: http.MethodOptions, path: path, header: map[string]string{
 					"Origin": origin, "Access-Control-Request-Method": "POST",
 				}})
-				wantError(t, r, 403, "origin_not_allowed")
+				apitest.WantError(t, r, 403, "origin_not_allowed")
 				if r.Header.Get("Access-Control-Allow-Origin") != "" {
 					t.Fatalf("preflight from %s allowed: %v", origin, r.Header)
 				}
 				r = h.send(request{method: http.MethodPost, path: path, body: map[string]string{"transaction_id": tx},
 					header: map[string]string{"Origin": origin}})
-				wantError(t, r, 403, "origin_not_allowed")
+				apitest.WantError(t, r, 403, "origin_not_allowed")
 			})
 		}
 		// Errors reach an allowed page readably: the SDK shows their message.
 		r = h.client("/register/transactions/webauthn/start", map[string]string{"transaction_id": "nosuchtransaction"})
-		wantError(t, r, 404, "transaction_not_found")
+		apitest.WantError(t, r, 404, "transaction_not_found")
 		if r.Header.Get("Access-Control-Allow-Origin") != testOrigin {
 			t.Fatalf("error without CORS header: %v", r.Header)
 		}
 		// No Origin: not a browser's cross-origin call.
 		r = h.send(request{method: http.MethodPost, path: path, body: map[string]string{"transaction_id": tx}})
-		ok(t, r)
+		apitest.OK(t, r)
 		if r.Header.Get("Access-Control-Allow-Origin") != "" {
 			t.Fatalf("CORS header without Origin: %v", r.Header)
 		}
@@ -152,7 +153,7 @@ func TestRelatedOrigins(t *testing.T) {
 		h.createApp("Shop", testRPID, "https://shop.example.com", testOrigin)
 		h.createApp("Elsewhere", "elsewhere.example", "https://elsewhere.example")
 		r := h.send(request{method: http.MethodGet, path: "/.well-known/webauthn"})
-		ok(t, r)
+		apitest.OK(t, r)
 		if r.Header.Get("Cache-Control") != "public, max-age=300" || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 			t.Fatalf("headers: %v", r.Header)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
 // Starts the client API refuses: unknown, expired, consumed or mistyped
@@ -187,11 +188,11 @@ func TestAuthenticateFinishRejections(t *testing.T) {
 		var st struct {
 			TransactionID string `json:"transaction_id"`
 		}
-		r.decode(t, &st)
+		r.Decode(t, &st)
 		r = h.send(request{method: "POST", path: "/v1/apps/" + sibling.ID + "/register/transactions/webauthn/start",
 			body: map[string]string{"transaction_id": st.TransactionID}})
 		var sh handshakeJSON
-		r.decode(t, &sh)
+		r.Decode(t, &sh)
 		if _, _, err := stranger.Register(sh.Handshake.Challenge.PublicKey, testOrigin); err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +253,7 @@ func TestAuthenticateFinishRejections(t *testing.T) {
 		hs4 := h.authenticateStart(tx4)
 		cloned := assert(f.alice, hs4.Handshake.Challenge.PublicKey, softauthn.WithSignCount(2))
 		before := h.snapshot()
-		wantError(t, h.client("/authenticate/transactions/webauthn/finish", finishBody(tx4, hs4.Handshake.ID, cloned)), 422, "webauthn_verification_failed")
+		apitest.WantError(t, h.client("/authenticate/transactions/webauthn/finish", finishBody(tx4, hs4.Handshake.ID, cloned)), 422, "webauthn_verification_failed")
 		after := h.snapshot()
 		for i, d := range after.Devices {
 			if d.ID != aliceDevice {
@@ -263,7 +264,7 @@ func TestAuthenticateFinishRejections(t *testing.T) {
 			}
 			after.Devices[i].CloneWarning, after.Devices[i].UpdatedAt = false, before.Devices[i].UpdatedAt
 		}
-		sameSnapshot(t, before, after)
+		apitest.SameSnapshot(t, before, after)
 
 		// An expired transaction is refused at finish too.
 		tx3 := h.createAuthenticateTransaction("bob")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
 // A new user registers a passkey; the backend redeems the nonce for the
@@ -20,15 +21,15 @@ func TestRegisterNewUser(t *testing.T) {
 		if got := h.verify(nonce); got != "alice" {
 			t.Fatalf("verify: external_id %q, want alice", got)
 		}
-		wantError(t, h.mgmt(http.MethodPost, "/authenticate/verify", map[string]string{"nonce": nonce}), 401, "invalid_nonce")
+		apitest.WantError(t, h.mgmt(http.MethodPost, "/authenticate/verify", map[string]string{"nonce": nonce}), 401, "invalid_nonce")
 
 		r := h.mgmt(http.MethodGet, "/users?identifier=alice", nil)
-		ok(t, r)
+		apitest.OK(t, r)
 		var list struct {
 			Users []map[string]any `json:"users"`
 			Total int              `json:"total_users"`
 		}
-		r.decode(t, &list)
+		r.Decode(t, &list)
 		if list.Total != 1 || len(list.Users) != 1 || list.Users[0]["external_id"] != "alice" {
 			t.Fatalf("find users: %s", r.Body)
 		}
@@ -40,11 +41,11 @@ func TestRegisterNewUser(t *testing.T) {
 		}
 
 		r = h.mgmt(http.MethodGet, "/users/"+h.userID("alice"), nil)
-		ok(t, r)
+		apitest.OK(t, r)
 		var got struct {
 			User userJSON `json:"user"`
 		}
-		r.decode(t, &got)
+		r.Decode(t, &got)
 		u := got.User
 		if u.ExternalID != "alice" || u.Status != "active" || !u.WebAuthn || len(u.WebAuthnDevices) != 1 ||
 			strings.Join(u.WebAuthnTypes, ",") != "passkey" || u.LoginCount != 0 || u.LastLoginAt != nil {
@@ -56,7 +57,7 @@ func TestRegisterNewUser(t *testing.T) {
 		var raw struct {
 			User map[string]json.RawMessage `json:"user"`
 		}
-		r.decode(t, &raw)
+		r.Decode(t, &raw)
 		for k, want := range map[string]string{"recent_events": "[]", "social_connections": "{}", "user_metadata": "null"} {
 			if string(raw.User[k]) != want {
 				t.Errorf("user.%s = %s, want %s", k, raw.User[k], want)
@@ -90,7 +91,7 @@ func TestAddPasskeyToExistingUser(t *testing.T) {
 		}
 		r := h.mgmt(http.MethodGet, "/users/"+h.userID("bob"), nil)
 		var got struct{ User userJSON }
-		r.decode(t, &got)
+		r.Decode(t, &got)
 		if strings.Join(got.User.WebAuthnTypes, ",") != "passkey,security_key" {
 			t.Fatalf("webauthn_types %v", got.User.WebAuthnTypes)
 		}
@@ -116,7 +117,7 @@ func TestAuthenticateTransaction(t *testing.T) {
 			t.Fatalf("device after one use: %+v", ds)
 		}
 		var got struct{ User userJSON }
-		h.mgmt(http.MethodGet, "/users/"+h.userID("carol"), nil).decode(t, &got)
+		h.mgmt(http.MethodGet, "/users/"+h.userID("carol"), nil).Decode(t, &got)
 		if got.User.LoginCount != 1 || got.User.LastLoginAt == nil {
 			t.Fatalf("user after one login: %+v", got.User)
 		}
@@ -131,9 +132,9 @@ func TestDiscoverableAuthenticate(t *testing.T) {
 		h.verify(first(h.register(a, "dave")))
 
 		r := h.send(request{method: http.MethodPost, path: "/v1/apps/" + h.app.ID + "/authenticate/transactions/webauthn/start"})
-		ok(t, r)
+		apitest.OK(t, r)
 		var hs handshakeJSON
-		r.decode(t, &hs)
+		r.Decode(t, &hs)
 		h.track("", hs.Handshake.ID)
 		if hs.Handshake.Challenge.Mediation != "conditional" {
 			t.Fatalf("mediation %q, want conditional: %s", hs.Handshake.Challenge.Mediation, r.Body)

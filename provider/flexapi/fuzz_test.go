@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
@@ -32,7 +33,7 @@ func fuzzFinish(f *testing.F, path string, seed func(h *harness) [][]byte) {
 			t.Fatalf("status %d for %q: %s", r.Status, body, r.Body)
 		}
 		if r.Status != http.StatusOK {
-			sameSnapshot(t, before, h.snapshotT(t))
+			apitest.SameSnapshot(t, before, h.snapshotT(t))
 		}
 	})
 }

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,10 +15,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/passbridge/passbridge/ceremony"
-	"github.com/passbridge/passbridge/ceremony/aaguid"
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/provider/flexapi"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
@@ -40,28 +38,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// loadRegistry parses the AAGUID list once for the test binary.
-var loadRegistry = sync.OnceValues(aaguid.Load)
-
-// clock is a settable test clock. It starts at the real time, so that
-// go-webauthn's own session expiry (which reads the real clock) agrees.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // harness is one test's world: a fresh store, the server with the Flex API
 // over HTTP, an app with an API key, and a second app to confuse it with.
 type harness struct {
@@ -69,7 +45,7 @@ type harness struct {
 	ctx    context.Context
 	store  storage.Store
 	svc    *ceremony.Service
-	clock  *clock
+	clock  *apitest.Clock
 	srv    *httptest.Server
 	app    storage.App
 	key    string
@@ -92,12 +68,8 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t testing.TB, st storage.Store) *harness {
 	t.Helper()
-	reg, err := loadRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{now: time.Now().UTC()}
-	svc, err := ceremony.New(ceremony.Config{Store: st, Now: clk.Now, AAGUIDs: reg})
+	clk := apitest.NewClock()
+	svc, err := ceremony.New(ceremony.Config{Store: st, Now: clk.Now, AAGUIDs: apitest.Registry(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,39 +96,7 @@ func newHarness(t testing.TB, st storage.Store) *harness {
 // createApp stores an app and an API key of it.
 func (h *harness) createApp(name, rpID string, origins ...string) (storage.App, string) {
 	h.t.Helper()
-	app, err := ceremony.PrepareApp(storage.App{ID: storage.NewID(), Name: name, RPID: rpID, Origins: origins})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	now := h.clock.Now()
-	app.CreatedAt, app.UpdatedAt = now, now
-	if err := h.store.CreateApp(h.ctx, app); err != nil {
-		h.t.Fatal(err)
-	}
-	secret, prefix := storage.NewSecret(storage.PrefixAPIKey)
-	err = h.store.CreateAPIKey(h.ctx, storage.APIKey{
-		ID: storage.NewID(), AppID: app.ID, Name: "test", Prefix: prefix,
-		Hash: storage.HashSecret(secret), CreatedAt: now,
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return app, secret
-}
-
-// response is an HTTP answer, read whole.
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-// decode unmarshals the body into v.
-func (r response) decode(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("body %q: %v", r.Body, err)
-	}
+	return apitest.CreateApp(h.t, h.ctx, h.store, h.clock.Now(), name, rpID, origins...)
 }
 
 // request is one call to make.
@@ -168,84 +108,29 @@ type request struct {
 }
 
 // send makes a request to the server.
-func (h *harness) send(r request) response {
+func (h *harness) send(r request) apitest.Response {
 	h.t.Helper()
 	return h.sendT(h.t, r)
 }
 
 // sendT is send reporting to t, for subtests and fuzz targets.
-func (h *harness) sendT(t testing.TB, r request) response {
+func (h *harness) sendT(t testing.TB, r request) apitest.Response {
 	t.Helper()
-	var body io.Reader
-	switch b := r.body.(type) {
-	case nil:
-	case []byte:
-		body = bytes.NewReader(b)
-	case string:
-		body = strings.NewReader(b)
-	default:
-		enc, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = bytes.NewReader(enc)
-	}
-	req, err := http.NewRequestWithContext(h.ctx, r.method, h.srv.URL+r.path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range r.header {
-		req.Header.Set(k, v)
-	}
-	res, err := h.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", r.method, r.path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return apitest.Send(t, h.ctx, h.srv, r.method, r.path, r.body, r.header)
 }
 
 // mgmt calls the management API with the app's key.
-func (h *harness) mgmt(method, path string, body any) response {
+func (h *harness) mgmt(method, path string, body any) apitest.Response {
 	h.t.Helper()
 	return h.send(request{method: method, path: "/v1/apps/" + h.app.ID + path, body: body,
 		header: map[string]string{"Authorization": "Bearer " + h.key}})
 }
 
 // client calls the client API from the app's origin, as a browser would.
-func (h *harness) client(path string, body any) response {
+func (h *harness) client(path string, body any) apitest.Response {
 	h.t.Helper()
 	return h.send(request{method: http.MethodPost, path: "/v1/apps/" + h.app.ID + path, body: body,
 		header: map[string]string{"Origin": testOrigin}})
-}
-
-// ok fails the test unless r is a 200.
-func ok(t testing.TB, r response) {
-	t.Helper()
-	if r.Status != http.StatusOK {
-		t.Fatalf("status %d, want 200: %s", r.Status, r.Body)
-	}
-}
-
-// wantError checks an error answer: status and the {"code", "error"}
-// envelope with the exact code and a message.
-func wantError(t testing.TB, r response, status int, code string) {
-	t.Helper()
-	var e map[string]any
-	if err := json.Unmarshal(r.Body, &e); err != nil {
-		t.Fatalf("status %d, body %q is not JSON: %v", r.Status, r.Body, err)
-	}
-	msg, _ := e["error"].(string)
-	if r.Status != status || e["code"] != code || msg == "" || len(e) != 2 {
-		t.Fatalf("got %d %s, want %d with code %q", r.Status, r.Body, status, code)
-	}
 }
 
 // createRegisterTransaction asks for a register transaction of externalID.
@@ -253,11 +138,11 @@ func (h *harness) createRegisterTransaction(externalID string) string {
 	h.t.Helper()
 	r := h.mgmt(http.MethodPost, "/transactions/register",
 		map[string]string{"external_id": externalID, "passkey_display_name": externalID + "@example.com"})
-	ok(h.t, r)
+	apitest.OK(h.t, r)
 	var v struct {
 		TransactionID string `json:"transaction_id"`
 	}
-	r.decode(h.t, &v)
+	r.Decode(h.t, &v)
 	h.track(v.TransactionID, "")
 	return v.TransactionID
 }
@@ -266,11 +151,11 @@ func (h *harness) createRegisterTransaction(externalID string) string {
 func (h *harness) createAuthenticateTransaction(externalID string) string {
 	h.t.Helper()
 	r := h.mgmt(http.MethodPost, "/transactions/authenticate", map[string]string{"external_id": externalID})
-	ok(h.t, r)
+	apitest.OK(h.t, r)
 	var v struct {
 		TransactionID string `json:"transaction_id"`
 	}
-	r.decode(h.t, &v)
+	r.Decode(h.t, &v)
 	h.track(v.TransactionID, "")
 	return v.TransactionID
 }
@@ -291,9 +176,9 @@ func (h *harness) track(transactionID, handshakeID string) {
 func (h *harness) start(path string, body any) handshakeJSON {
 	h.t.Helper()
 	r := h.client(path, body)
-	ok(h.t, r)
+	apitest.OK(h.t, r)
 	var v handshakeJSON
-	r.decode(h.t, &v)
+	r.Decode(h.t, &v)
 	h.track("", v.Handshake.ID)
 	return v
 }
@@ -336,11 +221,11 @@ func quote(s string) []byte {
 }
 
 // nonceOf reads {"nonce"} from a finish that must have succeeded.
-func nonceOf(t testing.TB, r response) string {
+func nonceOf(t testing.TB, r apitest.Response) string {
 	t.Helper()
-	ok(t, r)
+	apitest.OK(t, r)
 	var v struct{ Nonce string }
-	r.decode(t, &v)
+	r.Decode(t, &v)
 	if v.Nonce == "" {
 		t.Fatalf("no nonce in %s", r.Body)
 	}
@@ -383,11 +268,11 @@ func (h *harness) authenticate(a *softauthn.Authenticator, externalID string, mo
 func (h *harness) verify(nonce string) string {
 	h.t.Helper()
 	r := h.mgmt(http.MethodPost, "/authenticate/verify", map[string]string{"nonce": nonce})
-	ok(h.t, r)
+	apitest.OK(h.t, r)
 	var v struct {
 		ExternalID string `json:"external_id"`
 	}
-	r.decode(h.t, &v)
+	r.Decode(h.t, &v)
 	return v.ExternalID
 }
 
@@ -405,8 +290,8 @@ func (h *harness) userID(externalID string) string {
 func (h *harness) devices(userID string) []deviceJSON {
 	h.t.Helper()
 	r := h.mgmt(http.MethodGet, "/users/"+userID+"/devices", nil)
-	ok(h.t, r)
+	apitest.OK(h.t, r)
 	var v struct{ Devices []deviceJSON }
-	r.decode(h.t, &v)
+	r.Decode(h.t, &v)
 	return v.Devices
 }

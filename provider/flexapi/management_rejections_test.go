@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
 // rejection is one refused request and the answer it must get.
@@ -23,7 +24,7 @@ func refuse(t *testing.T, h *harness, cases []rejection) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h.unchanged(t, func() {
-				wantError(t, h.sendT(t, c.req), c.status, c.code)
+				apitest.WantError(t, h.sendT(t, c.req), c.status, c.code)
 			})
 		})
 	}
@@ -126,11 +127,11 @@ func TestManagementRejections(t *testing.T) {
 		// An identifier no user could have matches nobody: an empty page.
 		for _, q := range []string{"%FF", "a%00b", strings.Repeat("i", 300)} {
 			r := h.mgmt(http.MethodGet, "/users?identifier="+q, nil)
-			ok(t, r)
+			apitest.OK(t, r)
 			var v struct {
 				Total int `json:"total_users"`
 			}
-			r.decode(t, &v)
+			r.Decode(t, &v)
 			if v.Total != 0 {
 				t.Fatalf("identifier %q: %s", q, r.Body)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
 // Devices carry the authenticator's name and icons from the AAGUID list, and
@@ -21,15 +22,15 @@ func TestDeviceNamesAndIcons(t *testing.T) {
 		h.register(plain, "erin")
 
 		r := h.mgmt(http.MethodGet, "/users/"+h.userID("erin")+"/devices", nil)
-		ok(t, r)
+		apitest.OK(t, r)
 		var v struct{ Devices []deviceJSON }
-		r.decode(t, &v)
+		r.Decode(t, &v)
 		if len(v.Devices) != 2 {
 			t.Fatalf("devices: %s", r.Body)
 		}
 		// The shared AAGUID list names this AAGUID "Apple Passwords" (iCloud
 		// Keychain's current name); the API must say what the list says.
-		reg, _ := loadRegistry()
+		reg := apitest.Registry(t)
 		info, known := reg.Lookup(aaguidICloud[:])
 		if !known || info.Name != "Apple Passwords" {
 			t.Fatalf("AAGUID list entry for iCloud Keychain: %+v %v", info, known)
@@ -57,7 +58,7 @@ func TestDeviceNamesAndIcons(t *testing.T) {
 		}
 		// Exact JSON of what is not set: null, never absent.
 		var raw struct{ Devices []map[string]json.RawMessage }
-		r.decode(t, &raw)
+		r.Decode(t, &raw)
 		for k, want := range map[string]string{"last_login_at": "null", "icons": `{"light":null,"dark":null}`} {
 			if string(raw.Devices[1][k]) != want {
 				t.Errorf("devices[1].%s = %s, want %s", k, raw.Devices[1][k], want)
@@ -74,9 +75,9 @@ func TestRenameDevice(t *testing.T) {
 		uid := h.userID("frank")
 		dev := h.devices(uid)[0]
 		r := h.mgmt(http.MethodPatch, "/users/"+uid+"/devices/"+dev.ID, map[string]string{"friendly_name": "  Work laptop "})
-		ok(t, r)
+		apitest.OK(t, r)
 		var v struct{ Device deviceJSON }
-		r.decode(t, &v)
+		r.Decode(t, &v)
 		if v.Device.FriendlyName != "Work laptop" || v.Device.ID != dev.ID {
 			t.Fatalf("renamed: %s", r.Body)
 		}
@@ -96,14 +97,14 @@ func TestRevokeDevice(t *testing.T) {
 		dev := h.devices(uid)[0]
 
 		r := h.mgmt(http.MethodDelete, "/users/"+uid+"/devices/"+dev.ID, nil)
-		ok(t, r)
+		apitest.OK(t, r)
 		if len(r.Body) != 0 {
 			t.Fatalf("DELETE body %q, want empty", r.Body)
 		}
 		if ds := h.devices(uid); len(ds) != 0 {
 			t.Fatalf("devices after revoke: %+v", ds)
 		}
-		ok(t, h.mgmt(http.MethodGet, "/users/"+uid, nil))
+		apitest.OK(t, h.mgmt(http.MethodGet, "/users/"+uid, nil))
 
 		hs := h.authenticateStart("")
 		resp, err := a.Authenticate(hs.Handshake.Challenge.PublicKey, testOrigin)
@@ -111,10 +112,10 @@ func TestRevokeDevice(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.unchanged(t, func() {
-			wantError(t, h.client("/authenticate/transactions/webauthn/finish", finishBody("", hs.Handshake.ID, resp)), 422, "webauthn_verification_failed")
+			apitest.WantError(t, h.client("/authenticate/transactions/webauthn/finish", finishBody("", hs.Handshake.ID, resp)), 422, "webauthn_verification_failed")
 		})
-		wantError(t, h.mgmt(http.MethodPost, "/transactions/authenticate", map[string]string{"external_id": "gina"}), 409, "user_has_no_passkeys")
-		wantError(t, h.mgmt(http.MethodDelete, "/users/"+uid+"/devices/"+dev.ID, nil), 404, "device_not_found")
+		apitest.WantError(t, h.mgmt(http.MethodPost, "/transactions/authenticate", map[string]string{"external_id": "gina"}), 409, "user_has_no_passkeys")
+		apitest.WantError(t, h.mgmt(http.MethodDelete, "/users/"+uid+"/devices/"+dev.ID, nil), 404, "device_not_found")
 	})
 }
 
@@ -125,18 +126,18 @@ func TestDeleteUser(t *testing.T) {
 		h.register(a, "hank")
 		uid := h.userID("hank")
 		r := h.mgmt(http.MethodDelete, "/users/"+uid, nil)
-		ok(t, r)
+		apitest.OK(t, r)
 		if len(r.Body) != 0 {
 			t.Fatalf("DELETE body %q, want empty", r.Body)
 		}
-		wantError(t, h.mgmt(http.MethodGet, "/users/"+uid, nil), 404, "user_not_found")
-		wantError(t, h.mgmt(http.MethodGet, "/users/"+uid+"/devices", nil), 404, "user_not_found")
-		wantError(t, h.mgmt(http.MethodDelete, "/users/"+uid, nil), 404, "user_not_found")
+		apitest.WantError(t, h.mgmt(http.MethodGet, "/users/"+uid, nil), 404, "user_not_found")
+		apitest.WantError(t, h.mgmt(http.MethodGet, "/users/"+uid+"/devices", nil), 404, "user_not_found")
+		apitest.WantError(t, h.mgmt(http.MethodDelete, "/users/"+uid, nil), 404, "user_not_found")
 		var list struct {
 			Users []any `json:"users"`
 			Total int   `json:"total_users"`
 		}
-		h.mgmt(http.MethodGet, "/users?identifier=hank", nil).decode(t, &list)
+		h.mgmt(http.MethodGet, "/users?identifier=hank", nil).Decode(t, &list)
 		if list.Total != 0 || len(list.Users) != 0 {
 			t.Fatalf("find after delete: %+v", list)
 		}
@@ -165,9 +166,9 @@ func TestFindUsersPages(t *testing.T) {
 		get := func(query string) page {
 			t.Helper()
 			r := h.mgmt(http.MethodGet, "/users"+query, nil)
-			ok(t, r)
+			apitest.OK(t, r)
 			var p page
-			r.decode(t, &p)
+			r.Decode(t, &p)
 			return p
 		}
 		base := "/v1/apps/" + h.app.ID + "/users?"

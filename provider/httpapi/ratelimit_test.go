@@ -12,28 +12,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/passbridge/passbridge/provider/httpapi"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock returns a clock the test moves by hand.
+func newFakeClock() *apitest.Clock {
+	return apitest.NewClockAt(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 func newLimiter(t *testing.T, cfg httpapi.RateLimiterConfig) *httpapi.RateLimiter {

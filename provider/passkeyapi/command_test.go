@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
 // passkeyJSON is a passkey in the command form.
@@ -33,18 +34,18 @@ func TestCommands(t *testing.T) {
 				data[k] = v
 			}
 			r := h.command("StartPasskeyRegistration", data)
-			ok(t, r)
+			apitest.OK(t, r)
 			var v struct {
 				RegistrationOptions json.RawMessage `json:"registrationOptions"`
 			}
-			r.decode(t, &v)
+			r.Decode(t, &v)
 			h.challengeOf(v.RegistrationOptions)
 			resp, cred, err := auth.Register(v.RegistrationOptions, testOrigin)
 			if err != nil {
 				t.Fatal(err)
 			}
 			r = h.command("FinishPasskeyRegistration", map[string]any{"userId": "u-1", "publicKey": json.RawMessage(resp)})
-			ok(t, r)
+			apitest.OK(t, r)
 			want := `{"userId":"u-1","credentialId":"` + base64.RawURLEncoding.EncodeToString(cred.ID) + `"}`
 			if string(r.Body) != want {
 				t.Fatalf("FinishPasskeyRegistration: %s, want %s", r.Body, want)
@@ -56,27 +57,27 @@ func TestCommands(t *testing.T) {
 
 		for _, userID := range []string{"u-1", ""} {
 			r := h.command("StartPasskeyAuthentication", map[string]string{"userId": userID})
-			ok(t, r)
+			apitest.OK(t, r)
 			var v struct {
 				AuthenticationOptions json.RawMessage `json:"authenticationOptions"`
 			}
-			r.decode(t, &v)
+			r.Decode(t, &v)
 			h.challengeOf(v.AuthenticationOptions)
 			resp, err := a.Authenticate(v.AuthenticationOptions, testOrigin, softauthn.WithCredential(a.Credentials()[0].ID))
 			if err != nil {
 				t.Fatal(err)
 			}
 			r = h.command("FinishPasskeyAuthentication", map[string]any{"userId": userID, "publicKey": json.RawMessage(resp)})
-			ok(t, r)
+			apitest.OK(t, r)
 			if string(r.Body) != `{"userId":"u-1","credentialId":"`+first+`"}` {
 				t.Fatalf("FinishPasskeyAuthentication (userId %q): %s", userID, r.Body)
 			}
 		}
 
 		r := h.command("FetchAllPasskeysForUser", map[string]string{"userId": "u-1"})
-		ok(t, r)
+		apitest.OK(t, r)
 		var list struct{ Passkeys []passkeyJSON }
-		r.decode(t, &list)
+		r.Decode(t, &list)
 		if len(list.Passkeys) != 2 || list.Passkeys[0].CredentialID != first || list.Passkeys[1].CredentialID != second ||
 			list.Passkeys[0].UsageCount != 2 || list.Passkeys[0].LastUsedAt == nil || list.Passkeys[1].LastUsedAt != nil ||
 			list.Passkeys[0].Type != "passkey" || list.Passkeys[1].Type != "security_key" || list.Passkeys[0].CreatedAt == 0 ||
@@ -85,17 +86,17 @@ func TestCommands(t *testing.T) {
 		}
 
 		r = h.command("DeregisterPasskey", map[string]string{"userId": "u-1", "credentialId": first})
-		ok(t, r)
+		apitest.OK(t, r)
 		if string(r.Body) != `{"userId":"u-1","credentialId":"`+first+`"}` {
 			t.Fatalf("DeregisterPasskey: %s", r.Body)
 		}
-		h.command("FetchAllPasskeysForUser", map[string]string{"userId": "u-1"}).decode(t, &list)
+		h.command("FetchAllPasskeysForUser", map[string]string{"userId": "u-1"}).Decode(t, &list)
 		if len(list.Passkeys) != 1 || list.Passkeys[0].CredentialID != second {
 			t.Fatalf("after DeregisterPasskey: %+v", list)
 		}
 
 		r = h.command("DeregisterAllPasskeysForUser", map[string]string{"userId": "u-1"})
-		ok(t, r)
+		apitest.OK(t, r)
 		if string(r.Body) != `{"userId":"u-1","deregistered":1}` {
 			t.Fatalf("DeregisterAllPasskeysForUser: %s", r.Body)
 		}
@@ -124,7 +125,7 @@ func TestCommandErrors(t *testing.T) {
 		cred := h.register(alice, "alice")
 		aliceCred := base64.RawURLEncoding.EncodeToString(cred.ID)
 		h.register(softauthn.New(softauthn.Options{}), "bob")
-		ok(t, h.command("StartPasskeyRegistration", map[string]string{"userId": "carol", "emailOrUsername": "carol"}))
+		apitest.OK(t, h.command("StartPasskeyRegistration", map[string]string{"userId": "carol", "emailOrUsername": "carol"}))
 		opts := h.authenticationOptions("alice")
 		regOpts := h.registrationOptions("dave")
 		regResp, _, err := softauthn.New(softauthn.Options{}).Register(regOpts, testOrigin)
@@ -192,13 +193,13 @@ func TestCommandErrors(t *testing.T) {
 		}
 		// Alice's ceremony survived every refusal.
 		r := h.command("FinishPasskeyAuthentication", map[string]any{"userId": "alice", "publicKey": assert()})
-		ok(t, r)
+		apitest.OK(t, r)
 		if !strings.Contains(string(r.Body), aliceCred) {
 			t.Fatalf("finish: %s", r.Body)
 		}
 		// A declared body over the limit is refused by the shared body limit
 		// before any route runs, in the shared error shape.
 		big := `{"command":"FetchAllPasskeysForUser","data":{"userId":"` + strings.Repeat("x", 1<<20) + `"}}`
-		wantError(t, h.send(t, request{path: run, body: big, key: h.key}), http.StatusRequestEntityTooLarge, "request_too_large")
+		apitest.WantError(t, h.send(t, request{path: run, body: big, key: h.key}), http.StatusRequestEntityTooLarge, "request_too_large")
 	})
 }

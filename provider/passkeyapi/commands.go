@@ -1,6 +1,7 @@
 package passkeyapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -67,13 +68,23 @@ func newPasskeyResult(res ceremony.Result) passkeyResult {
 }
 
 func (a *API) finishPasskeyRegistration(c *gin.Context, data json.RawMessage) (any, error) {
+	return a.finishPasskey(c, data, true, a.ceremony.FinishRegistration)
+}
+
+// finishPasskey checks a finish command's data (userId is optional unless
+// userRequired) and hands the browser's response to finish.
+func (a *API) finishPasskey(c *gin.Context, data json.RawMessage, userRequired bool,
+	finish func(ctx context.Context, app storage.App, externalID string, response []byte) (ceremony.Result, error),
+) (any, error) {
 	var d finishPasskeyData
 	if err := decodeData(data, &d); err != nil {
 		return nil, err
 	}
 	app := httpapi.App(c)
 	var f fieldChecks
-	f.required("userId", d.UserID)
+	if userRequired {
+		f.required("userId", d.UserID)
+	}
 	f.userID("userId", d.UserID)
 	if len(d.PublicKey) == 0 || string(d.PublicKey) == "null" {
 		f.required("publicKey", "")
@@ -82,7 +93,7 @@ func (a *API) finishPasskeyRegistration(c *gin.Context, data json.RawMessage) (a
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	res, err := a.ceremony.FinishRegistration(actorContext(c), app, d.UserID, d.PublicKey)
+	res, err := finish(actorContext(c), app, d.UserID, d.PublicKey)
 	if err != nil {
 		return nil, err
 	}
@@ -113,26 +124,10 @@ func (a *API) startPasskeyAuthentication(c *gin.Context, data json.RawMessage) (
 	return authenticationOptionsResponse{AuthenticationOptions: h.Options}, nil
 }
 
+// finishPasskeyAuthentication finishes an authentication; without a userId
+// it is discoverable.
 func (a *API) finishPasskeyAuthentication(c *gin.Context, data json.RawMessage) (any, error) {
-	var d finishPasskeyData
-	if err := decodeData(data, &d); err != nil {
-		return nil, err
-	}
-	app := httpapi.App(c)
-	var f fieldChecks
-	f.userID("userId", d.UserID)
-	if len(d.PublicKey) == 0 || string(d.PublicKey) == "null" {
-		f.required("publicKey", "")
-	}
-	f.origin("additionalAllowedOrigin", d.AdditionalAllowedOrigin, app)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	res, err := a.ceremony.FinishAuthentication(actorContext(c), app, d.UserID, d.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	return newPasskeyResult(res), nil
+	return a.finishPasskey(c, data, false, a.ceremony.FinishAuthentication)
 }
 
 type userData struct {

@@ -1,14 +1,11 @@
 package passkeyapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -17,10 +14,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/passbridge/passbridge/ceremony"
-	"github.com/passbridge/passbridge/ceremony/aaguid"
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/provider/flexapi"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 	"github.com/passbridge/passbridge/provider/passkeyapi"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
@@ -36,9 +33,6 @@ func TestMain(m *testing.M) {
 	gin.SetMode(gin.ReleaseMode)
 	os.Exit(m.Run())
 }
-
-// loadRegistry parses the AAGUID list once for the test binary.
-var loadRegistry = sync.OnceValues(aaguid.Load)
 
 // harness is one test's world: a fresh store, the server with the
 // start/finish API over HTTP, an app with an API key, and a second app.
@@ -65,11 +59,7 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t testing.TB, st storage.Store) *harness {
 	t.Helper()
-	reg, err := loadRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := ceremony.New(ceremony.Config{Store: st, AAGUIDs: reg})
+	svc, err := ceremony.New(ceremony.Config{Store: st, AAGUIDs: apitest.Registry(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,37 +86,7 @@ func newHarness(t testing.TB, st storage.Store) *harness {
 // createApp stores an app and an API key of it.
 func (h *harness) createApp(name, rpID string, origins ...string) (storage.App, string) {
 	h.t.Helper()
-	app, err := ceremony.PrepareApp(storage.App{ID: storage.NewID(), Name: name, RPID: rpID, Origins: origins})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	app.CreatedAt, app.UpdatedAt = now, now
-	if err := h.store.CreateApp(h.ctx, app); err != nil {
-		h.t.Fatal(err)
-	}
-	secret, prefix := storage.NewSecret(storage.PrefixAPIKey)
-	err = h.store.CreateAPIKey(h.ctx, storage.APIKey{
-		ID: storage.NewID(), AppID: app.ID, Name: "test", Prefix: prefix,
-		Hash: storage.HashSecret(secret), CreatedAt: now,
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return app, secret
-}
-
-// response is an HTTP answer, read whole.
-type response struct {
-	Status int
-	Body   []byte
-}
-
-func (r response) decode(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("body %q: %v", r.Body, err)
-	}
+	return apitest.CreateApp(h.t, h.ctx, h.store, time.Now().UTC(), name, rpID, origins...)
 }
 
 // request is one call to make: body is sent as is when []byte or string,
@@ -138,72 +98,25 @@ type request struct {
 }
 
 // send POSTs to the server, reporting to t.
-func (h *harness) send(t testing.TB, r request) response {
+func (h *harness) send(t testing.TB, r request) apitest.Response {
 	t.Helper()
-	var body io.Reader
-	switch b := r.body.(type) {
-	case nil:
-	case []byte:
-		body = bytes.NewReader(b)
-	case string:
-		body = bytes.NewReader([]byte(b))
-	default:
-		enc, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = bytes.NewReader(enc)
-	}
-	req, err := http.NewRequestWithContext(h.ctx, http.MethodPost, h.srv.URL+r.path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	header := map[string]string{"Content-Type": "application/json"}
 	if r.key != "" {
-		req.Header.Set("Authorization", "Bearer "+r.key)
+		header["Authorization"] = "Bearer " + r.key
 	}
-	res, err := h.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", r.path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Body: b}
+	return apitest.Send(t, h.ctx, h.srv, http.MethodPost, r.path, r.body, header)
 }
 
 // post calls path under the app with its key.
-func (h *harness) post(path string, body any) response {
+func (h *harness) post(path string, body any) apitest.Response {
 	h.t.Helper()
 	return h.send(h.t, request{path: "/v1/apps/" + h.app.ID + path, body: body, key: h.key})
 }
 
 // command runs a command with the app's key.
-func (h *harness) command(name string, data any) response {
+func (h *harness) command(name string, data any) apitest.Response {
 	h.t.Helper()
 	return h.post("/run-command", map[string]any{"command": name, "data": data})
-}
-
-func ok(t testing.TB, r response) {
-	t.Helper()
-	if r.Status != http.StatusOK {
-		t.Fatalf("status %d, want 200: %s", r.Status, r.Body)
-	}
-}
-
-// wantError checks a REST error: status and {"code", "error"} exactly.
-func wantError(t testing.TB, r response, status int, code string) {
-	t.Helper()
-	var e map[string]any
-	if err := json.Unmarshal(r.Body, &e); err != nil {
-		t.Fatalf("status %d, body %q is not JSON", r.Status, r.Body)
-	}
-	msg, _ := e["error"].(string)
-	if r.Status != status || e["code"] != code || msg == "" || len(e) != 2 {
-		t.Fatalf("got %d %s, want %d with code %q", r.Status, r.Body, status, code)
-	}
 }
 
 // commandFailure is the command form's error body.
@@ -214,14 +127,14 @@ type commandFailure struct {
 
 // wantCommandError checks a command error: status, and {"type", "details"}
 // exactly, with the given type.
-func wantCommandError(t testing.TB, r response, status int, typ string) commandFailure {
+func wantCommandError(t testing.TB, r apitest.Response, status int, typ string) commandFailure {
 	t.Helper()
 	var e map[string]json.RawMessage
 	if err := json.Unmarshal(r.Body, &e); err != nil {
 		t.Fatalf("status %d, body %q is not JSON", r.Status, r.Body)
 	}
 	var f commandFailure
-	r.decode(t, &f)
+	r.Decode(t, &f)
 	_, hasDetails := e["details"]
 	if r.Status != status || f.Type != typ || !hasDetails || len(e) != 2 {
 		t.Fatalf("got %d %s, want %d with type %q", r.Status, r.Body, status, typ)
@@ -246,11 +159,11 @@ func (h *harness) challengeOf(options json.RawMessage) string {
 func (h *harness) registrationOptions(userID string) json.RawMessage {
 	h.t.Helper()
 	r := h.post("/passkeys/register/start", map[string]string{"user_id": userID, "email_or_username": userID + "@example.com"})
-	ok(h.t, r)
+	apitest.OK(h.t, r)
 	var v struct {
 		RegistrationOptions json.RawMessage `json:"registrationOptions"`
 	}
-	r.decode(h.t, &v)
+	r.Decode(h.t, &v)
 	h.challengeOf(v.RegistrationOptions)
 	return v.RegistrationOptions
 }
@@ -264,11 +177,11 @@ func (h *harness) authenticationOptions(userID string) json.RawMessage {
 		body["user_id"] = userID
 	}
 	r := h.post("/passkeys/authenticate/start", body)
-	ok(h.t, r)
+	apitest.OK(h.t, r)
 	var v struct {
 		AuthenticationOptions json.RawMessage `json:"authenticationOptions"`
 	}
-	r.decode(h.t, &v)
+	r.Decode(h.t, &v)
 	h.challengeOf(v.AuthenticationOptions)
 	return v.AuthenticationOptions
 }
@@ -280,50 +193,20 @@ func (h *harness) register(a *softauthn.Authenticator, userID string) *softauthn
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	ok(h.t, h.post("/passkeys/register/finish", map[string]any{"user_id": userID, "publicKey": json.RawMessage(resp)}))
+	apitest.OK(h.t, h.post("/passkeys/register/finish", map[string]any{"user_id": userID, "publicKey": json.RawMessage(resp)}))
 	return cred
 }
 
-// snapshot is what the store holds for both apps: users, devices, pending
-// handshakes of the starts made, API keys and audit events.
+// snapshot is what the store holds for both apps: users, devices, API
+// keys and audit events, and pending handshakes of the starts made.
 type snapshot struct {
-	Users      []storage.User
-	Devices    []storage.Device
+	apitest.Snapshot
 	Handshakes []string
-	APIKeys    []storage.APIKey
-	Audit      []storage.AuditEvent
 }
 
 func (h *harness) snapshot(t testing.TB) snapshot {
 	t.Helper()
-	var s snapshot
-	for _, app := range []storage.App{h.app, h.other} {
-		users, _, err := h.store.ListUsers(h.ctx, app.ID, storage.UserQuery{Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Users = append(s.Users, users...)
-		for _, u := range users {
-			ds, err := h.store.ListDevices(h.ctx, app.ID, u.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.Devices = append(s.Devices, ds...)
-		}
-		keys, err := h.store.ListAPIKeys(h.ctx, app.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range keys {
-			keys[i].LastUsedAt = time.Time{} // moves on any authenticated call
-		}
-		s.APIKeys = append(s.APIKeys, keys...)
-		events, err := h.store.ListAuditEvents(h.ctx, storage.AuditQuery{AppID: app.ID, Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Audit = append(s.Audit, events...)
-	}
+	s := snapshot{Snapshot: apitest.TakeSnapshot(t, h.ctx, h.store, h.app, h.other)}
 	h.mu.Lock()
 	challenges := append([]string(nil), h.challenges...)
 	h.mu.Unlock()
@@ -341,13 +224,5 @@ func (h *harness) unchanged(t testing.TB, fn func()) {
 	t.Helper()
 	before := h.snapshot(t)
 	fn()
-	after := h.snapshot(t)
-	bv, av := reflect.ValueOf(before), reflect.ValueOf(after)
-	for i := range bv.NumField() {
-		if !reflect.DeepEqual(bv.Field(i).Interface(), av.Field(i).Interface()) {
-			b, _ := json.Marshal(bv.Field(i).Interface())
-			a, _ := json.Marshal(av.Field(i).Interface())
-			t.Errorf("a refused request changed %s\nbefore: %s\nafter:  %s", bv.Type().Field(i).Name, b, a)
-		}
-	}
+	apitest.SameSnapshot(t, before, h.snapshot(t))
 }

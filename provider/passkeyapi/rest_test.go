@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/apitest"
 )
 
 // deviceJSON is the device of a finish, as the Flex API renders it.
@@ -27,9 +28,9 @@ func TestRESTRegisterAndAuthenticate(t *testing.T) {
 		r := h.post("/passkeys/register/start", map[string]string{
 			"user_id": "alice", "email_or_username": "alice@example.com", "user_display_name": "Alice A.",
 		})
-		ok(t, r)
+		apitest.OK(t, r)
 		var start map[string]json.RawMessage
-		r.decode(t, &start)
+		r.Decode(t, &start)
 		opts := start["registrationOptions"]
 		if len(start) != 1 || opts == nil {
 			t.Fatalf("register start: %s", r.Body)
@@ -57,9 +58,9 @@ func TestRESTRegisterAndAuthenticate(t *testing.T) {
 			t.Fatal(err)
 		}
 		r = h.post("/passkeys/register/finish", map[string]any{"user_id": "alice", "publicKey": json.RawMessage(resp)})
-		ok(t, r)
+		apitest.OK(t, r)
 		var fin struct{ Device deviceJSON }
-		r.decode(t, &fin)
+		r.Decode(t, &fin)
 		if fin.Device.CredID != base64.RawURLEncoding.EncodeToString(cred.ID) || fin.Device.Type != "passkey" || fin.Device.UsageCount != 0 {
 			t.Fatalf("register finish: %s", r.Body)
 		}
@@ -78,19 +79,19 @@ func TestRESTRegisterAndAuthenticate(t *testing.T) {
 				body["user_id"] = userID
 			}
 			r := h.post("/passkeys/authenticate/finish", body)
-			ok(t, r)
+			apitest.OK(t, r)
 			var v struct {
 				ExternalID string `json:"external_id"`
 				Device     deviceJSON
 			}
-			r.decode(t, &v)
+			r.Decode(t, &v)
 			if v.ExternalID != "alice" || v.Device.ID != fin.Device.ID {
 				t.Fatalf("authenticate finish (user_id %q): %s", userID, r.Body)
 			}
 		}
 		// An empty body starts a discoverable authentication too.
 		r = h.send(t, request{path: "/v1/apps/" + h.app.ID + "/passkeys/authenticate/start", key: h.key})
-		ok(t, r)
+		apitest.OK(t, r)
 	})
 }
 
@@ -121,7 +122,7 @@ func TestRESTRejections(t *testing.T) {
 			t.Fatal(err)
 		}
 		spent := assert(alice, h.authenticationOptions("alice"))
-		ok(t, h.post("/passkeys/authenticate/finish", map[string]any{"publicKey": spent}))
+		apitest.OK(t, h.post("/passkeys/authenticate/finish", map[string]any{"publicKey": spent}))
 
 		path := func(p string) string { return "/v1/apps/" + h.app.ID + "/passkeys" + p }
 		start := map[string]string{"user_id": "zed", "email_or_username": "zed"}
@@ -157,12 +158,12 @@ func TestRESTRejections(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				h.unchanged(t, func() { wantError(t, h.send(t, c.req), c.status, c.code) })
+				h.unchanged(t, func() { apitest.WantError(t, h.send(t, c.req), c.status, c.code) })
 			})
 		}
 		// After all that, alice's pending ceremony still completes.
 		r := h.post("/passkeys/authenticate/finish", map[string]any{"user_id": "alice", "publicKey": assert(alice, aliceOpts)})
-		ok(t, r)
+		apitest.OK(t, r)
 		if !strings.Contains(string(r.Body), `"external_id":"alice"`) {
 			t.Fatalf("finish: %s", r.Body)
 		}

@@ -104,30 +104,17 @@ func (s *Store) ListApps(ctx context.Context) ([]storage.App, error) {
 // UpdateApp changes an app through fn, with the row locked. ID and CreatedAt
 // cannot change.
 func (s *Store) UpdateApp(ctx context.Context, id string, fn func(storage.App) (storage.App, error)) (storage.App, error) {
-	var out storage.App
-	lock := s.forUpdate(qAppGet)
-	err := s.update(ctx, "update app", false, []string{lock, qAppUpdate}, func(tx *Store) error {
-		cur, err := tx.getApp(ctx, lock, id)
-		if err != nil {
-			return err
-		}
-		next, err := fn(cur)
-		if err != nil {
-			return callbackError{err}
-		}
+	read := func(tx *Store, lock string) (storage.App, error) { return tx.getApp(ctx, lock, id) }
+	write := func(tx *Store, cur, next storage.App) (storage.App, error) {
 		next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
 		next.UpdatedAt = utc(next.UpdatedAt)
-		_, err = tx.exec(ctx, qAppUpdate, next.Name, next.RPID, next.RPName, jsonText(next.Origins),
+		_, err := tx.exec(ctx, qAppUpdate, next.Name, next.RPID, next.RPName, jsonText(next.Origins),
 			next.UserVerification, next.Attestation, next.ResidentKey, next.AllowSignup, next.SignCountPolicy,
 			int64(next.TransactionTTL), int64(next.CeremonyTimeout), int64(next.NonceTTL),
 			timeArg(next.UpdatedAt), id)
-		out = next
-		return err
-	})
-	if err != nil {
-		return storage.App{}, err
+		return next, err
 	}
-	return out, nil
+	return updateRow(ctx, s, "update app", false, qAppGet, qAppUpdate, read, fn, write)
 }
 
 // DeleteApp deletes an app and everything that belongs to it.

@@ -127,32 +127,19 @@ func (s *Store) getAuthRequest(ctx context.Context, query string, args ...any) (
 // UpdateAuthRequest changes an auth request through fn, with the row
 // locked. ID, AppID, ClientID and CreatedAt cannot change.
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) (storage.AuthRequest, error) {
-	var out storage.AuthRequest
-	lock := s.forUpdate(qAuthRequestGetAny)
-	err := s.update(ctx, "update auth request", false, []string{lock, qAuthRequestUpdate}, func(tx *Store) error {
-		cur, err := tx.getAuthRequest(ctx, lock, id)
-		if err != nil {
-			return err
-		}
-		n, err := fn(cur)
-		if err != nil {
-			return callbackError{err}
-		}
+	read := func(tx *Store, lock string) (storage.AuthRequest, error) { return tx.getAuthRequest(ctx, lock, id) }
+	write := func(tx *Store, cur, n storage.AuthRequest) (storage.AuthRequest, error) {
 		n.ID, n.AppID, n.ClientID, n.CreatedAt = cur.ID, cur.AppID, cur.ClientID, cur.CreatedAt
 		n.BrowserBinding = bytesOut(n.BrowserBinding)
 		n.AuthTime, n.ExpiresAt = utc(n.AuthTime), utc(n.ExpiresAt)
-		_, err = tx.exec(ctx, qAuthRequestUpdate, n.RedirectURI, jsonText(n.Scopes), n.State, n.Nonce,
+		_, err := tx.exec(ctx, qAuthRequestUpdate, n.RedirectURI, jsonText(n.Scopes), n.State, n.Nonce,
 			n.ResponseType, n.ResponseMode, n.CodeChallenge, n.CodeChallengeMethod, jsonText(n.Prompt),
 			maxAgeArg(n.MaxAge), n.LoginHint, jsonText(n.ACRValues), jsonText(n.UILocales), n.HintSubject,
 			n.Enroll, bytesArg(n.BrowserBinding), n.Done, n.UserID, n.Subject, n.DeviceID, n.SessionID,
 			timeArg(n.AuthTime), jsonText(n.AMR), n.ACR, timeArg(n.ExpiresAt), id)
-		out = n
-		return err
-	})
-	if err != nil {
-		return storage.AuthRequest{}, err
+		return n, err
 	}
-	return out, nil
+	return updateRow(ctx, s, "update auth request", false, qAuthRequestGetAny, qAuthRequestUpdate, read, fn, write)
 }
 
 // DeleteAuthRequest deletes an auth request and its codes.

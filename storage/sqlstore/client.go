@@ -97,30 +97,17 @@ func (s *Store) ListClients(ctx context.Context, appID string) ([]storage.Client
 // UpdateClient changes a client through fn, with the row locked. ID, AppID
 // and CreatedAt cannot change.
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Client) (storage.Client, error)) (storage.Client, error) {
-	var out storage.Client
-	lock := s.forUpdate(qClientGet)
-	err := s.update(ctx, "update client", false, []string{lock, qClientUpdate}, func(tx *Store) error {
-		cur, err := tx.getClient(ctx, lock, id)
-		if err != nil {
-			return err
-		}
-		next, err := fn(cur)
-		if err != nil {
-			return callbackError{err}
-		}
+	read := func(tx *Store, lock string) (storage.Client, error) { return tx.getClient(ctx, lock, id) }
+	write := func(tx *Store, cur, next storage.Client) (storage.Client, error) {
 		next.ID, next.AppID, next.CreatedAt = cur.ID, cur.AppID, cur.CreatedAt
 		next.SecretHash, next.JWKS = bytesOut(next.SecretHash), bytesOut(next.JWKS)
 		next.UpdatedAt = utc(next.UpdatedAt)
-		_, err = tx.exec(ctx, qClientUpdate, next.Name, bytesArg(next.SecretHash), next.AuthMethod,
+		_, err := tx.exec(ctx, qClientUpdate, next.Name, bytesArg(next.SecretHash), next.AuthMethod,
 			jsonText(next.RedirectURIs), jsonText(next.PostLogoutRedirectURIs), bytesArg(next.JWKS),
 			next.AccessTokenType, timeArg(next.UpdatedAt), id)
-		out = next
-		return err
-	})
-	if err != nil {
-		return storage.Client{}, err
+		return next, err
 	}
-	return out, nil
+	return updateRow(ctx, s, "update client", false, qClientGet, qClientUpdate, read, fn, write)
 }
 
 // DeleteClient deletes a client with its auth requests and tokens.

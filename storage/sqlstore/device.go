@@ -128,33 +128,20 @@ func (s *Store) ListDevices(ctx context.Context, appID, userID string) ([]storag
 // concurrent sign-count updates never lose one. ID, AppID, UserID,
 // CredentialID and CreatedAt cannot change.
 func (s *Store) UpdateDevice(ctx context.Context, appID, id string, fn func(storage.Device) (storage.Device, error)) (storage.Device, error) {
-	var out storage.Device
-	lock := s.forUpdate(qDeviceGet)
-	err := s.update(ctx, "update device", false, []string{lock, qDeviceUpdate}, func(tx *Store) error {
-		cur, err := tx.getDevice(ctx, lock, appID, id)
-		if err != nil {
-			return err
-		}
-		next, err := fn(cur)
-		if err != nil {
-			return callbackError{err}
-		}
+	read := func(tx *Store, lock string) (storage.Device, error) { return tx.getDevice(ctx, lock, appID, id) }
+	write := func(tx *Store, cur, next storage.Device) (storage.Device, error) {
 		next.ID, next.AppID, next.UserID, next.CreatedAt = cur.ID, cur.AppID, cur.UserID, cur.CreatedAt
 		next.CredentialID = cur.CredentialID
 		next.PublicKey, next.Attestation, next.AAGUID = bytesOut(next.PublicKey), bytesOut(next.Attestation), bytesOut(next.AAGUID)
 		next.UpdatedAt, next.LastLoginAt = utc(next.UpdatedAt), utc(next.LastLoginAt)
-		_, err = tx.exec(ctx, qDeviceUpdate, bytesArg(next.PublicKey), next.AttestationType,
+		_, err := tx.exec(ctx, qDeviceUpdate, bytesArg(next.PublicKey), next.AttestationType,
 			next.AttestationFormat, bytesArg(next.Attestation), bytesArg(next.AAGUID), jsonText(next.Transports),
 			int64(next.SignCount), next.CloneWarning, next.UserVerified, next.BackupEligible, next.BackedUp,
 			next.Attachment, next.FriendlyName, next.Type, next.UsageCount, timeArg(next.UpdatedAt),
 			timeArg(next.LastLoginAt), appID, id)
-		out = next
-		return err
-	})
-	if err != nil {
-		return storage.Device{}, err
+		return next, err
 	}
-	return out, nil
+	return updateRow(ctx, s, "update device", false, qDeviceGet, qDeviceUpdate, read, fn, write)
 }
 
 // DeleteDevice deletes a device with the sessions, tokens and nonces it

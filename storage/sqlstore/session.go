@@ -109,30 +109,17 @@ func (s *Store) ListSessions(ctx context.Context, appID, userID string) ([]stora
 // UpdateSession changes a session through fn, with the row locked. ID,
 // AppID, UserID and CreatedAt cannot change.
 func (s *Store) UpdateSession(ctx context.Context, id string, fn func(storage.Session) (storage.Session, error)) (storage.Session, error) {
-	var out storage.Session
-	lock := s.forUpdate(qSessionGet)
-	err := s.update(ctx, "update session", true, []string{lock, qSessionUpdate}, func(tx *Store) error {
-		cur, err := tx.getSession(ctx, lock, id)
-		if err != nil {
-			return err
-		}
-		next, err := fn(cur)
-		if err != nil {
-			return callbackError{err}
-		}
+	read := func(tx *Store, lock string) (storage.Session, error) { return tx.getSession(ctx, lock, id) }
+	write := func(tx *Store, cur, next storage.Session) (storage.Session, error) {
 		next.ID, next.AppID, next.UserID, next.CreatedAt = cur.ID, cur.AppID, cur.UserID, cur.CreatedAt
 		next.Hash = bytesOut(next.Hash)
 		next.AuthTime, next.LastSeenAt, next.ExpiresAt = utc(next.AuthTime), utc(next.LastSeenAt), utc(next.ExpiresAt)
-		_, err = tx.exec(ctx, qSessionUpdate, next.Subject, bytesArg(next.Hash), strArg(next.DeviceID),
+		_, err := tx.exec(ctx, qSessionUpdate, next.Subject, bytesArg(next.Hash), strArg(next.DeviceID),
 			timeArg(next.AuthTime), jsonText(next.AMR), next.ACR, timeArg(next.LastSeenAt),
 			timeArg(next.ExpiresAt), id)
-		out = next
-		return err
-	})
-	if err != nil {
-		return storage.Session{}, err
+		return next, err
 	}
-	return out, nil
+	return updateRow(ctx, s, "update session", true, qSessionGet, qSessionUpdate, read, fn, write)
 }
 
 // DeleteSession ends a session.

@@ -75,30 +75,22 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 // UpdateSigningKey changes a signing key through fn, with the row locked.
 // ID and CreatedAt cannot change.
 func (s *Store) UpdateSigningKey(ctx context.Context, id string, fn func(storage.SigningKey) (storage.SigningKey, error)) (storage.SigningKey, error) {
-	var out storage.SigningKey
-	lock := s.forUpdate(qSigningKeyGet)
-	err := s.update(ctx, "update signing key", false, []string{lock, qSigningKeyUpdate}, func(tx *Store) error {
+	read := func(tx *Store, lock string) (storage.SigningKey, error) {
 		var r signingKeyRow
 		if err := tx.get(ctx, &r, lock, id); err != nil {
-			return err
+			return storage.SigningKey{}, err
 		}
-		cur := r.signingKey()
-		next, err := fn(cur)
-		if err != nil {
-			return callbackError{err}
-		}
+		return r.signingKey(), nil
+	}
+	write := func(tx *Store, cur, next storage.SigningKey) (storage.SigningKey, error) {
 		next.ID, next.CreatedAt = cur.ID, cur.CreatedAt
 		next.PrivateKey, next.PublicKey = bytesOut(next.PrivateKey), bytesOut(next.PublicKey)
 		next.ActivatedAt, next.RetiredAt, next.ExpiresAt = utc(next.ActivatedAt), utc(next.RetiredAt), utc(next.ExpiresAt)
-		_, err = tx.exec(ctx, qSigningKeyUpdate, next.Algorithm, bytesArg(next.PrivateKey), bytesArg(next.PublicKey),
+		_, err := tx.exec(ctx, qSigningKeyUpdate, next.Algorithm, bytesArg(next.PrivateKey), bytesArg(next.PublicKey),
 			next.State, timeArg(next.ActivatedAt), timeArg(next.RetiredAt), timeArg(next.ExpiresAt), id)
-		out = next
-		return err
-	})
-	if err != nil {
-		return storage.SigningKey{}, err
+		return next, err
 	}
-	return out, nil
+	return updateRow(ctx, s, "update signing key", false, qSigningKeyGet, qSigningKeyUpdate, read, fn, write)
 }
 
 // DeleteSigningKey deletes a signing key.

@@ -40,3 +40,30 @@ func (s *Store) update(ctx context.Context, op string, mayFail bool, queries []s
 	}
 	return nil
 }
+
+// updateRow is update for the row of one Update*: read loads it with the
+// locking form of getQuery, the caller's fn changes it, and write pins what
+// cannot change and stores it with updateQuery, returning the stored value.
+func updateRow[T any](ctx context.Context, s *Store, op string, mayFail bool, getQuery, updateQuery string,
+	read func(tx *Store, lock string) (T, error), fn func(T) (T, error), write func(tx *Store, cur, next T) (T, error),
+) (T, error) {
+	var out T
+	lock := s.forUpdate(getQuery)
+	err := s.update(ctx, op, mayFail, []string{lock, updateQuery}, func(tx *Store) error {
+		cur, err := read(tx, lock)
+		if err != nil {
+			return err
+		}
+		next, err := fn(cur)
+		if err != nil {
+			return callbackError{err}
+		}
+		out, err = write(tx, cur, next)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}

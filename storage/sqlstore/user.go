@@ -134,30 +134,22 @@ func (s *Store) ListUsers(ctx context.Context, appID string, q storage.UserQuery
 // UpdateUser changes a user through fn, with the row locked. ID, AppID and
 // CreatedAt cannot change.
 func (s *Store) UpdateUser(ctx context.Context, appID, id string, fn func(storage.User) (storage.User, error)) (storage.User, error) {
-	var out storage.User
-	lock := s.forUpdate(qUserGet)
-	err := s.update(ctx, "update user", true, []string{lock, qUserUpdate}, func(tx *Store) error {
+	read := func(tx *Store, lock string) (storage.User, error) {
 		var r userRow
 		if err := tx.get(ctx, &r, lock, appID, id); err != nil {
-			return err
+			return storage.User{}, err
 		}
-		cur := r.user()
-		next, err := fn(cur)
-		if err != nil {
-			return callbackError{err}
-		}
+		return r.user(), nil
+	}
+	write := func(tx *Store, cur, next storage.User) (storage.User, error) {
 		next.ID, next.AppID, next.CreatedAt = cur.ID, cur.AppID, cur.CreatedAt
 		next.Handle = bytesOut(next.Handle)
 		next.UpdatedAt, next.LastLoginAt = utc(next.UpdatedAt), utc(next.LastLoginAt)
-		_, err = tx.exec(ctx, qUserUpdate, next.ExternalID, bytesArg(next.Handle), next.DisplayName, next.Status,
+		_, err := tx.exec(ctx, qUserUpdate, next.ExternalID, bytesArg(next.Handle), next.DisplayName, next.Status,
 			next.LoginCount, timeArg(next.UpdatedAt), timeArg(next.LastLoginAt), appID, id)
-		out = next
-		return err
-	})
-	if err != nil {
-		return storage.User{}, err
+		return next, err
 	}
-	return out, nil
+	return updateRow(ctx, s, "update user", true, qUserGet, qUserUpdate, read, fn, write)
 }
 
 // DeleteUser deletes a user with its devices, sessions, tokens,

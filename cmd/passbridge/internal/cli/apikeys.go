@@ -101,39 +101,25 @@ func (c *cli) printNewAPIKey(k storage.APIKey, secret string) error {
 }
 
 func (c *cli) apiKeysList() *cobra.Command {
-	var appID string
-	cmd := &cobra.Command{
-		Use:   "list --app APP_ID",
-		Short: "List an app's API keys (never the keys themselves)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				if _, err := getApp(ctx, st, appID); err != nil {
-					return err
-				}
-				keys, err := st.ListAPIKeys(ctx, appID)
-				if err != nil {
-					return fmt.Errorf("list api keys: %w", err)
-				}
-				if c.json {
-					out := make([]apiKeyJSON, 0, len(keys))
-					for _, k := range keys {
-						out = append(out, apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, AppID: k.AppID,
-							CreatedAt: k.CreatedAt, LastUsedAt: timeJSON(k.LastUsedAt)})
-					}
-					return printJSON(c.env.Stdout, out)
-				}
-				t := newTable(c.env.Stdout, "ID", "NAME", "PREFIX", "CREATED", "LAST USED")
-				for _, k := range keys {
-					t.row(k.ID, k.Name, k.Prefix+"…", timeText(k.CreatedAt), timeText(k.LastUsedAt))
-				}
-				return t.flush()
-			})
-		},
-	}
-	cmd.Flags().StringVar(&appID, "app", "", "app ID (required)")
-	_ = cmd.MarkFlagRequired("app")
-	return cmd
+	return c.appListCommand("List an app's API keys (never the keys themselves)", func(ctx context.Context, st storage.Store, appID string) error {
+		keys, err := st.ListAPIKeys(ctx, appID)
+		if err != nil {
+			return fmt.Errorf("list api keys: %w", err)
+		}
+		if c.json {
+			out := make([]apiKeyJSON, 0, len(keys))
+			for _, k := range keys {
+				out = append(out, apiKeyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, AppID: k.AppID,
+					CreatedAt: k.CreatedAt, LastUsedAt: timeJSON(k.LastUsedAt)})
+			}
+			return printJSON(c.env.Stdout, out)
+		}
+		t := newTable(c.env.Stdout, "ID", "NAME", "PREFIX", "CREATED", "LAST USED")
+		for _, k := range keys {
+			t.row(k.ID, k.Name, k.Prefix+"…", timeText(k.CreatedAt), timeText(k.LastUsedAt))
+		}
+		return t.flush()
+	})
 }
 
 func (c *cli) apiKeysRevoke() *cobra.Command {

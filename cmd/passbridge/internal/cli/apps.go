@@ -281,6 +281,28 @@ func getApp(ctx context.Context, st storage.AppStore, id string) (storage.App, e
 	return app, nil
 }
 
+// appListCommand is a "list --app APP_ID" command: it checks that the app
+// exists, then has list read and print what the app holds.
+func (c *cli) appListCommand(short string, list func(ctx context.Context, st storage.Store, appID string) error) *cobra.Command {
+	var appID string
+	cmd := &cobra.Command{
+		Use:   "list --app APP_ID",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
+				if _, err := getApp(ctx, st, appID); err != nil {
+					return err
+				}
+				return list(ctx, st, appID)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&appID, "app", "", "app ID (required)")
+	_ = cmd.MarkFlagRequired("app")
+	return cmd
+}
+
 func (c *cli) printApp(a storage.App) error {
 	if c.json {
 		return printJSON(c.env.Stdout, toAppJSON(a))

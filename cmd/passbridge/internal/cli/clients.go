@@ -148,38 +148,24 @@ func (c *cli) printNewClient(cl storage.Client, secret string) error {
 }
 
 func (c *cli) clientsList() *cobra.Command {
-	var appID string
-	cmd := &cobra.Command{
-		Use:   "list --app APP_ID",
-		Short: "List an app's clients",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				if _, err := getApp(ctx, st, appID); err != nil {
-					return err
-				}
-				clients, err := st.ListClients(ctx, appID)
-				if err != nil {
-					return fmt.Errorf("list clients: %w", err)
-				}
-				if c.json {
-					out := make([]clientJSON, 0, len(clients))
-					for _, cl := range clients {
-						out = append(out, toClientJSON(cl, ""))
-					}
-					return printJSON(c.env.Stdout, out)
-				}
-				t := newTable(c.env.Stdout, "CLIENT ID", "NAME", "AUTH METHOD", "REDIRECT URIS", "CREATED")
-				for _, cl := range clients {
-					t.row(cl.ID, cl.Name, cl.AuthMethod, orNone(cl.RedirectURIs), timeText(cl.CreatedAt))
-				}
-				return t.flush()
-			})
-		},
-	}
-	cmd.Flags().StringVar(&appID, "app", "", "app ID (required)")
-	_ = cmd.MarkFlagRequired("app")
-	return cmd
+	return c.appListCommand("List an app's clients", func(ctx context.Context, st storage.Store, appID string) error {
+		clients, err := st.ListClients(ctx, appID)
+		if err != nil {
+			return fmt.Errorf("list clients: %w", err)
+		}
+		if c.json {
+			out := make([]clientJSON, 0, len(clients))
+			for _, cl := range clients {
+				out = append(out, toClientJSON(cl, ""))
+			}
+			return printJSON(c.env.Stdout, out)
+		}
+		t := newTable(c.env.Stdout, "CLIENT ID", "NAME", "AUTH METHOD", "REDIRECT URIS", "CREATED")
+		for _, cl := range clients {
+			t.row(cl.ID, cl.Name, cl.AuthMethod, orNone(cl.RedirectURIs), timeText(cl.CreatedAt))
+		}
+		return t.flush()
+	})
 }
 
 func (c *cli) clientsDelete() *cobra.Command {
