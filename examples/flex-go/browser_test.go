@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// waitLimit bounds every wait for the page. Each step takes well under a
+// second; the bound only turns a hang (a WebAuthn prompt nobody answers)
+// into a failure instead of a stuck test run.
+const waitLimit = 20 * time.Second
+
+// page is one Chromium tab on the example's page, with a virtual
+// authenticator.
+type page struct {
+	ctx  context.Context
+	auth webauthn.AuthenticatorID
+}
+
+// openPage launches a fresh headless Chromium (its own profile), adds a
+// virtual platform authenticator that holds resident keys and verifies the
+// user, and opens url.
+func openPage(t *testing.T, url string) *page {
+	t.Helper()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	// The first Run starts the browser, which lives as long as the context
+	// of that call: no timeout here.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		t.Fatalf("enable webauthn domain: %v", err)
+	}
+	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol:            webauthn.AuthenticatorProtocolCtap2,
+			Ctap2version:        webauthn.Ctap2versionCtap21,
+			Transport:           webauthn.AuthenticatorTransportInternal,
+			HasResidentKey:      true,
+			HasUserVerification: true,
+			IsUserVerified:      true,
+			// cdproto always sends this field: left false, every user
+			// presence test waits forever.
+			AutomaticPresenceSimulation: true,
+		},
+	})
+	if err != nil {
+		t.Fatalf("add virtual authenticator: %v", err)
+	}
+	// Test instrumentation, not part of the page: it stands in for the
+	// person in front of the autofill (see autofillProbe).
+	_, err = chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: autofillProbe,
+	})
+	if err != nil {
+		t.Fatalf("add the autofill probe: %v", err)
+	}
+	p := &page{ctx: ctx, auth: res.AuthenticatorID}
+	navCtx, cancelNav := context.WithTimeout(ctx, waitLimit)
+	defer cancelNav()
+	if err := chromedp.Do(navCtx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	return p
+}
+
+// autofillProbe is the person in front of the username field's autofill.
+// It wraps navigator.credentials.get before the page's scripts run and
+// holds every request with mediation "conditional" (the page's autofill
+// sign-in) as a person who has not opened the autofill does, until the test
+// calls window.autofillProbe.pick(): then the request goes to the browser,
+// whose virtual authenticator answers it with its passkey, as when a person
+// picks it from the suggestions. An abort (a button's ceremony replacing
+// the request) rejects a held request with the signal's reason, as the
+// browser would. Chromium's virtual authenticator answers conditional
+// requests at once, so without the probe a signed-out page would never stay
+// signed out.
+const autofillProbe = `(() => {
+	const nativeGet = navigator.credentials.get.bind(navigator.credentials);
+	const held = [];
+	window.autofillProbe = {
+		get waiting() {
+			return held.length;
+		},
+		pick() {
+			const r = held.shift();
+			if (!r) {
+				return false;
+			}
+			nativeGet(r.options).then(r.resolve, r.reject);
+			return true;
+		},
+	};
+	navigator.credentials.get = (options) => {
+		if (options?.mediation !== "conditional") {
+			return nativeGet(options);
+		}
+		return new Promise((resolve, reject) => {
+			const signal = options.signal;
+			if (signal?.aborted) {
+				reject(signal.reason);
+				return;
+			}
+			const r = { options, resolve, reject };
+			signal?.addEventListener("abort", () => {
+				const i = held.indexOf(r);
+				if (i >= 0) {
+					held.splice(i, 1);
+					reject(signal.reason);
+				}
+			}, { once: true });
+			held.push(r);
+		});
+	};
+})();`
+
+// typeUsername replaces the username field's text with name, typed key by
+// key.
+func (p *page) typeUsername(t *testing.T, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	field := chromedp.ID("username")
+	// chromedp.Clear resets the value attribute only, which a field that
+	// was typed into ignores.
+	clear := chromedp.Evaluate[chromedp.Void](`document.getElementById("username").value = ""`)
+	if err := chromedp.Do(ctx, clear, chromedp.SendKeys(field, name)); err != nil {
+		t.Fatalf("type %q: %v", name, err)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Value(field)); err != nil || got != name {
+		t.Fatalf("username field holds %q (%v), want %q", got, err, name)
+	}
+}
+
+// click clicks the enabled button with id.
+func (p *page) click(t *testing.T, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitEnabled(chromedp.ID(id)), chromedp.Click(chromedp.ID(id))); err != nil {
+		t.Fatalf("click #%s: %v (page shows %q)", id, err, p.describe(t))
+	}
+}
+
+// waitSignedOut waits until the page offers sign-in and sign-up, ready to
+// be clicked.
+func (p *page) waitSignedOut(t *testing.T) {
+	t.Helper()
+	p.poll(t, "the signed-out page",
+		`!document.getElementById("signed-out").hidden && !document.getElementById("sign-in").disabled`)
+}
+
+// waitSignedIn waits until the page says username is signed in and has no
+// autofill request left waiting: the ceremony that signed in aborted it.
+func (p *page) waitSignedIn(t *testing.T, username string) {
+	t.Helper()
+	p.poll(t, "signed in as "+username, fmt.Sprintf(
+		`!document.getElementById("signed-in").hidden && !document.getElementById("sign-out").disabled && `+
+			`document.getElementById("who").textContent === %s && window.autofillProbe.waiting === 0`,
+		strconv.Quote("Signed in as "+username)))
+}
+
+// waitMessage waits until the page shows an error with code.
+func (p *page) waitMessage(t *testing.T, code string) {
+	t.Helper()
+	p.poll(t, "an error "+code, fmt.Sprintf(
+		`!document.getElementById("message").hidden && document.getElementById("message").dataset.code === %s`,
+		strconv.Quote(code)))
+}
+
+// signOut clicks "Sign out" and waits until the page is signed out with its
+// autofill sign-in armed.
+func (p *page) signOut(t *testing.T) {
+	t.Helper()
+	p.click(t, "sign-out")
+	p.waitSignedOut(t)
+	p.waitAutofill(t)
+}
+
+// waitAutofill waits until the page has an autofill request waiting.
+func (p *page) waitAutofill(t *testing.T) {
+	t.Helper()
+	p.poll(t, "a waiting autofill request", "window.autofillProbe.waiting > 0")
+}
+
+// pickFromAutofill hands the page's waiting autofill request to the
+// browser, as a person picking the passkey from the suggestions does.
+func (p *page) pickFromAutofill(t *testing.T) {
+	t.Helper()
+	if !p.evalBool(t, "window.autofillProbe.pick()") {
+		t.Fatal("no autofill request to answer")
+	}
+}
+
+// poll waits until the JavaScript expression is true in the page.
+func (p *page) poll(t *testing.T, what, expr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
+		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(waitLimit)))
+	if err != nil {
+		t.Fatalf("wait for %s: %v (page shows %q)", what, err, p.describe(t))
+	}
+}
+
+// describe says what the page shows, for failure reports.
+func (p *page) describe(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const $ = (id) => document.getElementById(id);
+		const shown = ["loading", "signed-out", "signed-in", "message"].filter((id) => $(id) && !$(id).hidden);
+		const busy = $("sign-in")?.disabled ? " (buttons disabled)" : "";
+		return shown.map((id) => id + ": " + $(id).textContent.replace(/\s+/g, " ").trim()).join(" | ") + busy;
+	})()`))
+	if err != nil {
+		return "unreadable: " + err.Error()
+	}
+	return s
+}
+
+// eval evaluates a JavaScript expression that yields a string.
+func (p *page) eval(t *testing.T, expr string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return s
+}
+
+// evalBool evaluates a JavaScript expression that yields a boolean.
+func (p *page) evalBool(t *testing.T, expr string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// meAnswer is what GET /api/me answers the page's browser, with its status.
+type meAnswer struct {
+	Status   int        `json:"status"`
+	Username string     `json:"username"`
+	Devices  []meDevice `json:"devices"`
+	Code     string     `json:"code"`
+}
+
+// me asks the site's API who is signed in, with the browser's cookies, as
+// the page does.
+func (p *page) me(t *testing.T) meAnswer {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[meAnswer](
+		`fetch("/api/me").then(async (r) => ({ status: r.status, ...(await r.json()) }))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("GET /api/me: %v", err)
+	}
+	return v
+}
+
+// credentials lists what the virtual authenticator holds.
+func (p *page) credentials(t *testing.T) []*webauthn.Credential {
+	t.Helper()
+	res, err := chromedp.Call(p.ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: p.auth})
+	if err != nil {
+		t.Fatalf("get credentials: %v", err)
+	}
+	return res.Credentials
+}
