@@ -10,10 +10,9 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-)
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
+	"github.com/passbridge/passbridge/provider/browsertest"
+)
 
 // waitLimit bounds every wait for the page. Each step takes well under a
 // second; the bound only turns a hang (a WebAuthn prompt nobody answers)
@@ -32,54 +31,17 @@ type page struct {
 // user, and opens url.
 func openPage(t *testing.T, url string) *page {
 	t.Helper()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	// The first Run starts the browser, which lives as long as the context
-	// of that call: no timeout here.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatalf("enable webauthn domain: %v", err)
-	}
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol:            webauthn.AuthenticatorProtocolCtap2,
-			Ctap2version:        webauthn.Ctap2versionCtap21,
-			Transport:           webauthn.AuthenticatorTransportInternal,
-			HasResidentKey:      true,
-			HasUserVerification: true,
-			IsUserVerified:      true,
-			// cdproto always sends this field: left false, every user
-			// presence test waits forever.
-			AutomaticPresenceSimulation: true,
-		},
-	})
-	if err != nil {
-		t.Fatalf("add virtual authenticator: %v", err)
-	}
+	b := browsertest.Start(t)
+	ctx := b.Ctx
 	// Test instrumentation, not part of the page: it stands in for the
 	// person in front of the autofill (see autofillProbe).
-	_, err = chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+	_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
 		Source: autofillProbe,
 	})
 	if err != nil {
 		t.Fatalf("add the autofill probe: %v", err)
 	}
-	p := &page{ctx: ctx, auth: res.AuthenticatorID}
+	p := &page{ctx: ctx, auth: b.Authenticator}
 	navCtx, cancelNav := context.WithTimeout(ctx, waitLimit)
 	defer cancelNav()
 	if err := chromedp.Do(navCtx, chromedp.Navigate(url)); err != nil {

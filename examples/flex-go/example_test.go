@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/passbridge/passbridge/provider/browsertest"
 )
 
 // TestBrowserFlexExample drives the example's real page in headless
@@ -21,8 +23,8 @@ import (
 // from the username field's autofill. The steps build on each other and
 // stop at the first failure.
 func TestBrowserFlexExample(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("real-browser test skipped: no Chromium at %s (apt-get install chromium)", chromiumPath)
+	if _, err := os.Stat(browsertest.ChromiumPath); err != nil {
+		t.Skipf("real-browser test skipped: no Chromium at %s (apt-get install chromium)", browsertest.ChromiumPath)
 	}
 	s := startStack(t)
 	p := openPage(t, s.site+"/")

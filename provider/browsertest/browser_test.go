@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +12,6 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 )
-
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
 
 // ceremonyTimeout bounds one call into the page. A ceremony takes well under
 // a second; the bound only turns a hang (a prompt nobody answers) into a
@@ -28,55 +24,11 @@ type browser struct {
 	auth webauthn.AuthenticatorID
 }
 
-// startBrowser launches a fresh headless Chromium (its own profile) with a
-// virtual platform authenticator that holds resident keys and verifies the
-// user, and skips the test when Chromium is not installed.
+// startBrowser launches a fresh Chromium for the test (see Start).
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("real-browser test skipped: no Chromium at %s (apt-get install chromium)", chromiumPath)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-
-	// The first Run starts the browser, which lives as long as the context
-	// of that call: no timeout here.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-		t.Fatalf("enable webauthn domain: %v", err)
-	}
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol:            webauthn.AuthenticatorProtocolCtap2,
-			Ctap2version:        webauthn.Ctap2versionCtap21,
-			Transport:           webauthn.AuthenticatorTransportInternal,
-			HasResidentKey:      true,
-			HasUserVerification: true,
-			IsUserVerified:      true,
-			// cdproto always sends this field: left false, every user
-			// presence test waits forever.
-			AutomaticPresenceSimulation: true,
-		},
-	})
-	if err != nil {
-		t.Fatalf("add virtual authenticator: %v", err)
-	}
-	return &browser{ctx: ctx, auth: res.AuthenticatorID}
+	b := Start(t)
+	return &browser{ctx: b.Ctx, auth: b.Authenticator}
 }
 
 // open navigates to url, a test page, and waits until the page has loaded the
