@@ -1,29 +1,45 @@
 package provider
 
 import (
+	"net/http"
 	"net/netip"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 )
 
-// rateLimitKey names the client a request counts against: its address.
-// Only the /v1 APIs are limited; the operational endpoints, the SDK, the
-// OpenAPI document, /.well-known and paths no route serves are not (""
-// exempts a request).
+// rateLimitKey names the client a request counts against: its address, for
+// the browser client API of the Flex routes (the ceremony starts and
+// finishes, which anyone may call) and "" (not limited) for everything else.
+//
+// The API-key routes are not limited per address: every call of a customer's
+// backend comes from the same few addresses, so a per-address bucket would
+// cap the sign-ins of all its users together; those calls are authenticated
+// by a 256-bit key. CORS preflights take no token either: they touch neither
+// the store nor a ceremony, and a page's every call is preceded by one.
 //
 // The key is the address alone, not the address and the app of the path:
 // the app ID is the client's to choose, so a client cycling through made-up
 // IDs would otherwise get a fresh bucket each time (and churn out real
-// clients' buckets). The address is the peer's: the engine trusts no
-// forwarding header. An IPv6 address counts as its /64, the block one
-// subscriber usually gets, so that rotating through it does not multiply the
-// limit.
+// clients' buckets). The address is the peer's unless trusted proxies are
+// configured. An IPv6 address counts as its /64, the block one subscriber
+// usually gets, so that rotating through it does not multiply the limit.
 func rateLimitKey(c *gin.Context) string {
-	if !strings.HasPrefix(c.FullPath(), "/v1/") {
+	if c.Request.Method == http.MethodOptions || !isClientRoute(c.FullPath()) {
 		return ""
 	}
 	return clientAddress(c.ClientIP())
+}
+
+// isClientRoute reports whether route is one of the Flex client API's
+// ceremony routes (/v1/apps/:app_id/{register,authenticate}/transactions/webauthn/…).
+func isClientRoute(route string) bool {
+	rest, ok := strings.CutPrefix(route, "/v1/apps/:app_id/")
+	if !ok {
+		return false
+	}
+	return strings.HasPrefix(rest, "register/transactions/webauthn/") ||
+		strings.HasPrefix(rest, "authenticate/transactions/webauthn/")
 }
 
 // clientAddress is ip as a rate-limit key: an IPv4 address as it is, an

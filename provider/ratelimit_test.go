@@ -55,7 +55,7 @@ func (c limitedClient) do(method, path, body string, header map[string]string) l
 func TestRateLimit(t *testing.T) {
 	st := sqlstoretest.Open(t, sqlstoretest.SQLite)
 	app, secret := seedApp(t, st)
-	other, otherSecret := seedApp(t, st)
+	other, _ := seedApp(t, st)
 	svc, err := ceremony.New(ceremony.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)
@@ -102,18 +102,44 @@ func TestRateLimit(t *testing.T) {
 			t.Fatalf("healthz: %d", a.status)
 		}
 	}
-	// The burst, spent on three areas of one app: management, client,
-	// and the command form.
-	served("management", client.do("GET", users, "", auth))
-	served("client", client.do("POST", "/v1/apps/"+app.ID+"/authenticate/transactions/webauthn/start", `{}`, nil))
-	served("command", client.do("POST", "/v1/apps/"+app.ID+"/run-command",
-		`{"command":"FetchAllPasskeysForUser","data":{"userId":"alice"}}`, auth))
-	limited("management after the burst", client.do("GET", users, "", auth))
-	// The command form is refused before its route runs, in the shared shape.
-	limited("command after the burst", client.do("POST", "/v1/apps/"+app.ID+"/run-command", `{}`, auth))
-	limited("start/finish after the burst", client.do("POST", "/v1/apps/"+app.ID+"/passkeys/authenticate/start", `{}`, auth))
+	start := func(appID string) string { return "/v1/apps/" + appID + "/authenticate/transactions/webauthn/start" }
+	finish := "/v1/apps/" + app.ID + "/register/transactions/webauthn/finish"
+	origin := map[string]string{"Origin": "http://localhost:8080"}
 
-	// Not limited while the client is.
+	// Preflights take no token: a page's every call is preceded by one.
+	for range 5 {
+		if a := client.do("OPTIONS", start(app.ID), "", map[string]string{"Origin": "http://localhost:8080",
+			"Access-Control-Request-Method": "POST"}); a.status != http.StatusNoContent {
+			t.Fatalf("preflight: %d %q", a.status, a.code)
+		}
+	}
+	// The burst, spent on the browser client API.
+	served("start", client.do("POST", start(app.ID), `{}`, nil))
+	served("start again", client.do("POST", start(app.ID), `{}`, nil))
+	served("finish", client.do("POST", finish, `{}`, nil))
+	limited("start after the burst", client.do("POST", start(app.ID), `{}`, nil))
+	limited("finish after the burst", client.do("POST", finish, `{}`, nil))
+
+	// A page on another origin can read the refusal and its Retry-After.
+	req := httptest.NewRequestWithContext(t.Context(), "POST", start(app.ID), strings.NewReader(`{}`))
+	req.RemoteAddr = client.remote
+	req.Header.Set("Origin", origin["Origin"])
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Access-Control-Allow-Origin") != origin["Origin"] ||
+		rec.Header().Get("Access-Control-Expose-Headers") != "Retry-After" {
+		t.Fatalf("cross-origin 429: %d, headers %v", rec.Code, rec.Header())
+	}
+
+	// The API-key routes are not limited per address: a backend's calls for
+	// all its users come from one address.
+	for range 5 {
+		served("management", client.do("GET", users, "", auth))
+		served("command", client.do("POST", "/v1/apps/"+app.ID+"/run-command",
+			`{"command":"FetchAllPasskeysForUser","data":{"userId":"alice"}}`, auth))
+		served("start/finish", client.do("POST", "/v1/apps/"+app.ID+"/passkeys/authenticate/start", `{}`, auth))
+	}
+	// Nor are the operational endpoints.
 	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/nope"} {
 		if a := client.do("GET", p, "", nil); a.status == http.StatusTooManyRequests {
 			t.Fatalf("GET %s: rate limited", p)
@@ -121,28 +147,28 @@ func TestRateLimit(t *testing.T) {
 	}
 	// The bucket is the address's, whatever app the path names: made-up
 	// or other app IDs do not buy a fresh one. Other addresses have their own.
-	limited("another app", client.do("GET", "/v1/apps/"+other.ID+"/users", "", map[string]string{"Authorization": "Bearer " + otherSecret}))
-	limited("a made-up app", client.do("GET", "/v1/apps/madeup/users", "", nil))
-	served("another address", limitedClient{t, h, "198.51.100.7:5000"}.do("GET", users, "", auth))
-	served("another app, another address", limitedClient{t, h, "198.51.100.8:5000"}.do("GET", "/v1/apps/"+other.ID+"/users", "", map[string]string{"Authorization": "Bearer " + otherSecret}))
+	limited("another app", client.do("POST", start(other.ID), `{}`, nil))
+	limited("a made-up app", client.do("POST", start("madeup"), `{}`, nil))
+	served("another address", limitedClient{t, h, "198.51.100.7:5000"}.do("POST", start(app.ID), `{}`, nil))
+	served("another app, another address", limitedClient{t, h, "198.51.100.8:5000"}.do("POST", start(other.ID), `{}`, nil))
 
 	// An IPv6 /64 is one client; the next /64 is another.
 	v6a := limitedClient{t, h, "[2001:db8:0:1::a]:443"}
 	for range 3 {
-		served("IPv6", v6a.do("GET", users, "", auth))
+		served("IPv6", v6a.do("POST", start(app.ID), `{}`, nil))
 	}
-	limited("same /64", limitedClient{t, h, "[2001:db8:0:1:ffff::b]:443"}.do("GET", users, "", auth))
-	served("next /64", limitedClient{t, h, "[2001:db8:0:2::a]:443"}.do("GET", users, "", auth))
+	limited("same /64", limitedClient{t, h, "[2001:db8:0:1:ffff::b]:443"}.do("POST", start(app.ID), `{}`, nil))
+	served("next /64", limitedClient{t, h, "[2001:db8:0:2::a]:443"}.do("POST", start(app.ID), `{}`, nil))
 
 	// A second later one token is back.
 	advance(time.Second)
-	served("after a second", client.do("GET", users, "", auth))
-	limited("and then", client.do("GET", users, "", auth))
+	served("after a second", client.do("POST", start(app.ID), `{}`, nil))
+	limited("and then", client.do("POST", start(app.ID), `{}`, nil))
 
 	_, metrics, _ := get(t, h, "GET", "/metrics", "", nil)
 	for _, want := range []string{
 		"passbridge_http_rate_limited_total 7",
-		`passbridge_http_requests_total{method="GET",route="/v1/apps/:app_id/users",status="429"} 5`,
+		`passbridge_http_requests_total{method="POST",route="/v1/apps/:app_id/authenticate/transactions/webauthn/start",status="429"} 6`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
@@ -154,7 +180,7 @@ func TestRateLimit(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	limited("store closed", client.do("GET", users, "", auth))
+	limited("store closed", client.do("POST", start(app.ID), `{}`, nil))
 }
 
 // The zero Deps turn rate limiting off.
@@ -196,7 +222,7 @@ func TestNewValidatesRateLimit(t *testing.T) {
 // otherwise it is client input and ignored.
 func TestRateLimitTrustedProxies(t *testing.T) {
 	st := sqlstoretest.Open(t, sqlstoretest.SQLite)
-	app, secret := seedApp(t, st)
+	app, _ := seedApp(t, st)
 	svc, err := ceremony.New(ceremony.Config{Store: st})
 	if err != nil {
 		t.Fatal(err)
@@ -213,10 +239,10 @@ func TestRateLimitTrustedProxies(t *testing.T) {
 		}
 		return srv.Handler()
 	}
-	users := "/v1/apps/" + app.ID + "/users"
+	start := "/v1/apps/" + app.ID + "/authenticate/transactions/webauthn/start"
 	from := func(h http.Handler, forwardedFor string) int {
-		return limitedClient{t, h, "10.1.2.3:40000"}.do("GET", users, "", map[string]string{
-			"Authorization": "Bearer " + secret, "X-Forwarded-For": forwardedFor}).status
+		return limitedClient{t, h, "10.1.2.3:40000"}.do("POST", start, `{}`, map[string]string{
+			"X-Forwarded-For": forwardedFor, "X-Real-IP": "198.51.100.99"}).status
 	}
 
 	behindProxy := build([]string{"10.0.0.0/8"})

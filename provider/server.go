@@ -29,8 +29,9 @@ type Deps struct {
 	// MaxBodyBytes caps request bodies; 0 means httpapi.DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// RateLimit is how many requests per second one client (an address, an
-	// IPv6 /64) may make to the /v1 APIs in the long run; 0, the
-	// zero value, turns rate limiting off. Limits are kept per instance.
+	// IPv6 /64) may make to the browser client API of the Flex routes in the
+	// long run; 0, the zero value, turns rate limiting off. Limits are kept
+	// per instance.
 	RateLimit float64
 	// RateLimitBurst is how many requests a client may make at once; at
 	// least 1 when RateLimit is set.
@@ -130,6 +131,9 @@ func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 	if len(deps.TrustedProxies) == 0 {
 		r.ForwardedByClientIP = false
 	}
+	// Only the standard header: a proxy that sets X-Forwarded-For may pass
+	// a client's own X-Real-IP through untouched.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	r.ContextWithFallback = true
 
 	r.Use(

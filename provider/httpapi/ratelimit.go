@@ -175,6 +175,15 @@ func RateLimit(l *RateLimiter, key func(*gin.Context) string) gin.HandlerFunc {
 		}
 		if ok, wait := l.Allow(k); !ok {
 			c.Header("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
+			// A browser page must be able to read the refusal (its code and
+			// Retry-After) to back off, and the limiter runs before anything
+			// knows the app's origins. The answer carries no data and no
+			// credentials are allowed, so any origin may read it.
+			if origin := c.GetHeader("Origin"); origin != "" {
+				c.Header("Access-Control-Allow-Origin", origin)
+				c.Header("Access-Control-Expose-Headers", "Retry-After")
+				c.Header("Vary", "Origin")
+			}
 			Fail(c, errRateLimited)
 			return
 		}

@@ -248,9 +248,10 @@ func TestServeWarnsMisfitClients(t *testing.T) {
 	}
 }
 
-// serve passes the rate limit through to the server: /v1 is limited per
-// client and app, the operational endpoints are not. At one request per
-// 1,000 seconds no token comes back while the test runs.
+// serve passes the rate limit through to the server: the browser client API
+// is limited per client address; the API-key routes and the operational
+// endpoints are not. At one request per 1,000 seconds no token comes back
+// while the test runs.
 func TestServeRateLimit(t *testing.T) {
 	env := map[string]string{"PASSBRIDGE_DATA_DIR": filepath.Join(t.TempDir(), "data"), "PASSBRIDGE_RATE_LIMIT_BURST": "2"}
 	srv := startServe(t, env, "--rate-limit", "0.001")
@@ -259,10 +260,21 @@ func TestServeRateLimit(t *testing.T) {
 	if appMatch == nil || keyMatch == nil {
 		t.Fatalf("default app id and key not printed:\n%s", logs)
 	}
-	users := "/v1/apps/" + appMatch[1] + "/users"
+	start := srv.base + "/v1/apps/" + appMatch[1] + "/authenticate/transactions/webauthn/start"
 	for i, want := range []int{200, 200, 429, 429} {
-		if code := srv.getAuth(t, users, keyMatch[1]); code != want {
-			t.Fatalf("request %d: %d, want %d", i+1, code, want)
+		resp, err := http.Post(start, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	users := "/v1/apps/" + appMatch[1] + "/users"
+	for range 3 {
+		if code := srv.getAuth(t, users, keyMatch[1]); code != 200 {
+			t.Fatalf("management API: %d, want it not limited", code)
 		}
 	}
 	for range 3 {

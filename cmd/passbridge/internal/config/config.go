@@ -21,7 +21,7 @@ type Config struct {
 	DataDir         string        // where the SQLite database and a generated master key live
 	LogLevel        string        // debug | info | warn | error
 	MaxBodyBytes    int64         // request body limit
-	RateLimit       float64       // /v1 requests per second per client address, per instance; 0: off
+	RateLimit       float64       // client API requests per second per client address, per instance; 0: off
 	RateLimitBurst  int           // /v1 requests a client may make at once
 	TrustedProxies  string        // comma-separated addresses or CIDRs whose X-Forwarded-For is believed
 	GCInterval      time.Duration // how often expired rows are deleted

@@ -81,7 +81,7 @@ func keys() []key {
 			get: func(c Config) string { return strconv.FormatInt(c.MaxBodyBytes, 10) },
 		},
 		{
-			name: KeyRateLimit, usage: "requests per second one client (IP address or IPv6 /64) may make to the /v1 APIs, per instance; 0 turns limiting off",
+			name: KeyRateLimit, usage: "requests per second one client (IP address or IPv6 /64) may make to the browser client API (ceremony starts and finishes), per instance; 0 turns limiting off",
 			set: func(c *Config, v string) error {
 				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 				if err != nil {
