@@ -108,6 +108,12 @@ func recordUse(d storage.Device, a asserted, reject bool, now time.Time) (storag
 	if a.regressed {
 		d.CloneWarning = true
 	}
+	// Backup eligibility may go up, never down (see verifyAssertion); the
+	// check there saw the row as it was before verifying, so it is made
+	// again against the locked row, where a racing upgrade may have landed.
+	if d.BackupEligible && !a.flags.HasBackupEligible() {
+		return d, failed(reasonBackupEligible, nil)
+	}
 	// UV is latched: once the authenticator has verified the user, the
 	// device is known to be able to.
 	d.UserVerified = d.UserVerified || a.flags.HasUserVerified()

@@ -31,6 +31,7 @@ const (
 	reasonUserHandle       = "user handle does not match the passkey's user"
 	reasonNoUserHandle     = "response has no user handle"
 	reasonSignCount        = "sign count went backwards: possible cloned authenticator"
+	reasonBackupEligible   = "backup eligibility went from synced to device-bound"
 	reasonOtherUser        = "passkey belongs to another user"
 )
 
