@@ -352,6 +352,8 @@ func TestSecretsNotEchoed(t *testing.T) {
 		"mysql://app:hunter2@db/pb",                  // parsable, refused scheme
 		"postgres://app:S3cr%et#pw@db.internal/pb",   // unparsable: a bad escape
 		"postgres://app:hunter2@db.internal:port/pb", // unparsable: a bad port
+		"host=db user=app password=hunter2",          // not a URL
+		"mysql://db/pb?password=hunter2",             // a password in the query
 	} {
 		_, err := load(t, []string{"--database-url", u}, nil)
 		if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "S3cr") {

@@ -145,24 +145,39 @@ func checkDatabaseURL(raw string) error {
 // redactURL hides a password in a database URL so errors and logs can show
 // the rest of it.
 func redactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		// Not a URL. A bare path is shown; a key=value connection string
+		// (or anything with user information) may hold a password anywhere.
+		if strings.ContainsAny(raw, "=@ ") {
+			return "(not shown: not a URL)"
+		}
+		return raw
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// Unparsable: the credentials cannot be found exactly, so show only
-		// what stands before them and after the last "@".
-		scheme, rest, ok := strings.Cut(raw, "://")
-		if !ok {
-			return "(unparsable URL)"
-		}
+		// what stands before them and after the last "@", without a query.
+		rest, _, _ = strings.Cut(rest, "?")
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			rest = "xxxxx@" + rest[at+1:]
 		}
 		return scheme + "://" + rest
 	}
-	if u.User == nil {
-		return raw
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	// Drivers take passwords in the query too (password=, sslpassword=).
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "pass") {
+			q.Set(k, "xxxxx")
+		}
+	}
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
