@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -427,6 +428,30 @@ func TestGeneratedMasterKey(t *testing.T) {
 	}
 	if _, err := cfg.ResolveMasterKey(log); err == nil || !strings.Contains(err.Error(), "master.key") {
 		t.Fatalf("damaged key: %v", err)
+	}
+}
+
+// Instances starting at once on one empty data directory agree on one key,
+// and none reads a half-written file.
+func TestMasterKeyGeneratedOnceUnderConcurrency(t *testing.T) {
+	cfg := Default()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	const n = 16
+	keys := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { keys[i], errs[i] = cfg.ResolveMasterKey(slog.New(slog.DiscardHandler)) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || !bytes.Equal(keys[i], keys[0]) {
+			t.Fatalf("instance %d: %x, %v; want %x like instance 0", i, keys[i], errs[i], keys[0])
+		}
+	}
+	entries, err := os.ReadDir(cfg.DataDir)
+	if err != nil || len(entries) != 1 || entries[0].Name() != "master.key" {
+		t.Fatalf("data dir holds %v (%v), want only master.key", entries, err)
 	}
 }
 

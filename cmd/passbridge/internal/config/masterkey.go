@@ -77,22 +77,29 @@ func (c Config) ResolveMasterKey(log *slog.Logger) ([]byte, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	k = storage.RandomBytes(MasterKeySize)
-	// O_EXCL: of two instances starting at once on one data directory, one
-	// writes the key and the other reads it.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return readMasterKeyFile(path)
-	}
+	// The key is written whole to a temporary file, then linked into place:
+	// link fails if the name exists, so of two instances starting at once on
+	// one data directory exactly one places its key, and the other never
+	// reads a half-written file.
+	tmp, err := os.CreateTemp(c.DataDir, ".master.key-*")
 	if err != nil {
 		return nil, fmt.Errorf("create master key: %w", err)
 	}
-	_, err = f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-	if cerr := f.Close(); err == nil {
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		_ = os.Remove(path)
 		return nil, fmt.Errorf("write master key: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return readMasterKeyFile(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("place master key: %w", err)
 	}
 	log.Warn("generated a new master key; back it up: the signing keys cannot be decrypted without it",
 		"path", path, "hint", "set PASSBRIDGE_MASTER_KEY_FILE (or master_key_file) to use a key kept elsewhere")
