@@ -17,6 +17,12 @@ const (
 	TransactionCompleted = "completed"
 )
 
+// TransactionRetention is how long DeleteExpired keeps a transaction past
+// its expiry. A finish that arrives late, or again, is then told that its
+// transaction expired or was used (410), not that it never existed (404);
+// after that, an ID that old is as good as unknown.
+const TransactionRetention = time.Hour
+
 // Handshake flows: which API began the ceremony, so one API cannot finish
 // another's handshake.
 const (
@@ -65,7 +71,8 @@ type Nonce struct {
 	DeviceID       string
 	Kind           string // KindRegister | KindAuthenticate
 	UserVerified   bool   // the ceremony proved user verification
-	BackupEligible bool
+	BackupEligible bool   // the credential may be synced (BE flag)
+	BackedUp       bool   // the credential was backed up at the ceremony (BS flag)
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 }

@@ -61,6 +61,12 @@ type SigningKeyStore interface {
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error) // ordered by CreatedAt, then ID
 	UpdateSigningKey(ctx context.Context, id string, fn func(SigningKey) (SigningKey, error)) (SigningKey, error)
 	DeleteSigningKey(ctx context.Context, id string) error
+	// InitMasterKeyCheck stores check as the store's master key check value
+	// if the store has none yet, and returns the value the store holds: the
+	// one just stored, or the one a first start stored before. Every
+	// instance sharing a store must hold the same master key; comparing its
+	// own check with the returned one tells an instance whether it does.
+	InitMasterKeyCheck(ctx context.Context, check []byte, now time.Time) ([]byte, error)
 }
 
 // AuditEvent records a security-relevant action.

@@ -58,9 +58,10 @@ type Store interface {
 	// from fn rolls back and is returned unchanged. Calling InTx on the
 	// transaction's Store runs fn in the same transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
-	// DeleteExpired removes every expiring row (transactions, handshakes,
-	// nonces, auth requests, codes, tokens, sessions, expired retired signing
-	// keys) whose expiry is at or before now, and reports how many went.
+	// DeleteExpired removes every expiring row (handshakes, nonces, auth
+	// requests, codes, tokens, sessions, expired retired signing keys) whose
+	// expiry is at or before now, and every transaction whose expiry is at or
+	// before now - TransactionRetention, and reports how many went.
 	DeleteExpired(ctx context.Context, now time.Time) (GCResult, error)
 	// Ping reports whether the database answers (ErrUnavailable if not).
 	Ping(ctx context.Context) error

@@ -10,10 +10,10 @@ import (
 )
 
 const nonceColumns = `hash, app_id, user_id, external_id, device_id, kind, user_verified, backup_eligible,
-	created_at, expires_at`
+	backed_up, created_at, expires_at`
 
 const (
-	qNonceInsert = `INSERT INTO nonces (` + nonceColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qNonceInsert = `INSERT INTO nonces (` + nonceColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	// One conditional statement: of concurrent consumers exactly one gets
 	// the row; an expired row stays for DeleteExpired.
 	qNonceConsume = `DELETE FROM nonces WHERE app_id = ? AND hash = ? AND expires_at > ? RETURNING ` + nonceColumns
@@ -28,6 +28,7 @@ type nonceRow struct {
 	Kind           string         `db:"kind"`
 	UserVerified   bool           `db:"user_verified"`
 	BackupEligible bool           `db:"backup_eligible"`
+	BackedUp       bool           `db:"backed_up"`
 	CreatedAt      nullTime       `db:"created_at"`
 	ExpiresAt      nullTime       `db:"expires_at"`
 }
@@ -36,7 +37,7 @@ type nonceRow struct {
 // in the app (ErrNotFound otherwise); deleting either deletes the nonce.
 func (s *Store) CreateNonce(ctx context.Context, n storage.Nonce) error {
 	err := s.insert(ctx, qNonceInsert, bytesArg(n.Hash), n.AppID, strArg(n.UserID), n.ExternalID,
-		strArg(n.DeviceID), n.Kind, n.UserVerified, n.BackupEligible, timeArg(n.CreatedAt), timeArg(n.ExpiresAt))
+		strArg(n.DeviceID), n.Kind, n.UserVerified, n.BackupEligible, n.BackedUp, timeArg(n.CreatedAt), timeArg(n.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create nonce: %w", err)
 	}
@@ -52,6 +53,6 @@ func (s *Store) ConsumeNonce(ctx context.Context, appID string, hash []byte, now
 	return storage.Nonce{
 		Hash: bytesOut(r.Hash), AppID: r.AppID, UserID: r.UserID.String, ExternalID: r.ExternalID,
 		DeviceID: r.DeviceID.String, Kind: r.Kind, UserVerified: r.UserVerified,
-		BackupEligible: r.BackupEligible, CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
+		BackupEligible: r.BackupEligible, BackedUp: r.BackedUp, CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
 	}, nil
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/passbridge/passbridge/storage"
 )
@@ -99,4 +100,26 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 		return fmt.Errorf("delete signing key: %w", err)
 	}
 	return nil
+}
+
+const (
+	// A second start inserts nothing: the first value stays.
+	qKeyCheckInsert = `INSERT INTO master_key_check (id, check_value, created_at) VALUES (1, ?, ?) ON CONFLICT DO NOTHING`
+	qKeyCheckGet    = `SELECT check_value FROM master_key_check WHERE id = 1`
+)
+
+// InitMasterKeyCheck stores check unless a check value is stored already,
+// and returns the stored one.
+func (s *Store) InitMasterKeyCheck(ctx context.Context, check []byte, now time.Time) ([]byte, error) {
+	var stored []byte
+	err := s.inTx(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, qKeyCheckInsert, bytesArg(check), timeArg(now)); err != nil {
+			return err
+		}
+		return tx.get(ctx, &stored, qKeyCheckGet)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("master key check: %w", err)
+	}
+	return bytesOut(stored), nil
 }

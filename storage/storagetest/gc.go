@@ -11,6 +11,42 @@ import (
 func gcTests() []test {
 	return []test{
 		{"DeleteExpired", testDeleteExpired},
+		{"TransactionRetention", testTransactionRetention},
+	}
+}
+
+// testTransactionRetention: an expired or completed transaction outlives
+// its expiry by TransactionRetention, state and all, so that a late finish
+// can be told what became of it.
+func testTransactionRetention(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	expired := w.pendingTransaction()
+	expired.CreatedAt, expired.ExpiresAt = at(-10*time.Minute), at(-5*time.Minute)
+	mustCreateTransaction(t, s, expired)
+	used := newTransaction(w.App.ID, w.User.ID)
+	used.CreatedAt, used.CompletedAt, used.ExpiresAt = at(-10*time.Minute), at(-9*time.Minute), at(-5*time.Minute)
+	mustCreateTransaction(t, s, used)
+
+	res, err := s.DeleteExpired(ctx, at(0))
+	mustOK(t, err, "delete expired")
+	if res.Total() != 0 {
+		t.Errorf("DeleteExpired within the retention removed %v, want nothing", res)
+	}
+	for _, want := range []storage.Transaction{expired, used} {
+		got, err := s.GetTransaction(ctx, w.App.ID, want.ID)
+		mustOK(t, err, "get transaction within its retention")
+		checkSame(t, "Transaction", got, want)
+	}
+
+	res, err = s.DeleteExpired(ctx, at(-5*time.Minute).Add(storage.TransactionRetention))
+	mustOK(t, err, "delete expired after the retention")
+	if res.Total() != 2 {
+		t.Errorf("DeleteExpired after the retention removed %v, want the 2 transactions", res)
+	}
+	for _, tx := range []storage.Transaction{expired, used} {
+		_, err := s.GetTransaction(ctx, w.App.ID, tx.ID)
+		requireNotFound(t, err, "transaction after its retention")
 	}
 }
 
@@ -24,8 +60,11 @@ type expiring struct {
 func expiringKinds(s storage.Store, w world, keeper storage.AuthRequest) []expiring {
 	return []expiring{
 		{"transaction", func(t *testing.T, expires time.Time) func(context.Context, time.Time) error {
+			// Transactions are kept for TransactionRetention past their
+			// expiry: this one is due for GC at expires.
 			tx := w.pendingTransaction()
-			tx.CreatedAt, tx.ExpiresAt = expires.Add(-time.Hour), expires
+			tx.ExpiresAt = expires.Add(-storage.TransactionRetention)
+			tx.CreatedAt = tx.ExpiresAt.Add(-time.Hour)
 			mustCreateTransaction(t, s, tx)
 			return func(ctx context.Context, _ time.Time) error {
 				_, err := s.GetTransaction(ctx, w.App.ID, tx.ID)
@@ -34,7 +73,8 @@ func expiringKinds(s storage.Store, w world, keeper storage.AuthRequest) []expir
 		}},
 		{"completed transaction", func(t *testing.T, expires time.Time) func(context.Context, time.Time) error {
 			tx := newTransaction(w.App.ID, w.User.ID)
-			tx.CreatedAt, tx.CompletedAt, tx.ExpiresAt = expires.Add(-time.Hour), expires.Add(-time.Minute), expires
+			tx.ExpiresAt = expires.Add(-storage.TransactionRetention)
+			tx.CreatedAt, tx.CompletedAt = tx.ExpiresAt.Add(-time.Hour), tx.ExpiresAt.Add(-time.Minute)
 			mustCreateTransaction(t, s, tx)
 			return func(ctx context.Context, _ time.Time) error {
 				_, err := s.GetTransaction(ctx, w.App.ID, tx.ID)

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,47 @@ func signingKeyTests() []test {
 		{"Rotate", testSigningKeyRotate},
 		{"List", testSigningKeyList},
 		{"Delete", testSigningKeyDelete},
+		{"MasterKeyCheck", testMasterKeyCheck},
+		{"MasterKeyCheckConcurrentFirstStart", testMasterKeyCheckConcurrent},
+	}
+}
+
+// testMasterKeyCheck: the first check value stays; later calls get it back
+// whatever they offer, and it survives GC.
+func testMasterKeyCheck(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	first := storage.RandomBytes(32)
+	got, err := s.InitMasterKeyCheck(ctx, first, odd(0))
+	mustOK(t, err, "init master key check")
+	checkSame(t, "stored check", got, first)
+
+	again, err := s.InitMasterKeyCheck(ctx, first, odd(time.Hour))
+	mustOK(t, err, "init master key check again")
+	checkSame(t, "stored check", again, first)
+
+	_, err = s.DeleteExpired(ctx, odd(1000*time.Hour))
+	mustOK(t, err, "delete expired")
+	other, err := s.InitMasterKeyCheck(ctx, storage.RandomBytes(32), odd(2*time.Hour))
+	mustOK(t, err, "init master key check with another value")
+	checkSame(t, "stored check after another value was offered", other, first)
+}
+
+// testMasterKeyCheckConcurrent: instances starting together on an empty
+// store agree on one stored value.
+func testMasterKeyCheckConcurrent(t *testing.T, s storage.Store) {
+	const n = 20
+	results := make([][]byte, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			results[i], errs[i] = s.InitMasterKeyCheck(t.Context(), storage.RandomBytes(32), odd(0))
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		mustOK(t, errs[i], "concurrent init master key check")
+		checkSame(t, "value every starter got", results[i], results[0])
 	}
 }
 

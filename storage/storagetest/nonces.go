@@ -23,12 +23,16 @@ func testNonceRoundTrip(t *testing.T, s storage.Store) {
 	plain.Kind = storage.KindRegister
 	plain.UserVerified = false
 	plain.BackupEligible = false
+	plain.BackedUp = false
+	synced := newNonce(w.App.ID, w.User.ID, w.Device.ID)
+	synced.BackedUp = false // eligible for backup, not backed up yet
 	for _, tc := range []struct {
 		name  string
 		nonce storage.Nonce
 	}{
 		{"EveryField", newNonce(w.App.ID, w.User.ID, w.Device.ID)},
 		{"NoFlags", plain},
+		{"EligibleNotBackedUp", synced},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mustCreateNonce(t, s, tc.nonce)

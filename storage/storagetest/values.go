@@ -129,6 +129,7 @@ func newNonce(appID, userID, deviceID string) storage.Nonce {
 		Kind:           storage.KindAuthenticate,
 		UserVerified:   true,
 		BackupEligible: true,
+		BackedUp:       true,
 		CreatedAt:      odd(-time.Minute),
 		ExpiresAt:      odd(time.Hour),
 	}
