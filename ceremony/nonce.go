@@ -14,8 +14,9 @@ import (
 const nonceBytes = 32
 
 // newNonce returns a fresh nonce and its record. The record is bound to the
-// app, user, device and kind of the ceremony and to the flags it proved, so
-// the backend redeeming it learns exactly what happened.
+// app, user, device and kind of the ceremony and to the flags it proved (d
+// is the device as the ceremony left it, so its BackedUp is the BS flag the
+// ceremony saw), so the backend redeeming it learns exactly what happened.
 func (s *Service) newNonce(app storage.App, u storage.User, d storage.Device, kind string, uv, be bool) (string, storage.Nonce) {
 	plain := base64.RawURLEncoding.EncodeToString(storage.RandomBytes(nonceBytes))
 	now := s.clock()
@@ -28,6 +29,7 @@ func (s *Service) newNonce(app storage.App, u storage.User, d storage.Device, ki
 		Kind:           kind,
 		UserVerified:   uv,
 		BackupEligible: be,
+		BackedUp:       d.BackedUp,
 		CreatedAt:      now,
 		ExpiresAt:      now.Add(ttl(app.NonceTTL, DefaultNonceTTL)),
 	}

@@ -64,12 +64,20 @@ type verifyNonceRequest struct {
 	Nonce string `json:"nonce"`
 }
 
+// verifyNonceResponse says whose the nonce is and what its ceremony proved:
+// a backend that signs users up needs the kind and the device to tell a
+// sign-up's own first passkey from anything else (see the README).
 type verifyNonceResponse struct {
-	ExternalID string `json:"external_id"`
+	ExternalID     string `json:"external_id"`
+	Kind           string `json:"kind"` // storage.KindRegister | storage.KindAuthenticate
+	DeviceID       string `json:"device_id"`
+	UserVerified   bool   `json:"user_verified"`
+	BackupEligible bool   `json:"backup_eligible"`
+	BackedUp       bool   `json:"backed_up"`
 }
 
 // verifyNonce redeems the nonce a finished ceremony gave the browser, once,
-// for the external ID of the user it proved.
+// for the external ID of the user it proved and what the ceremony proved.
 func (a *API) verifyNonce(c *gin.Context) error {
 	var req verifyNonceRequest
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
@@ -82,6 +90,13 @@ func (a *API) verifyNonce(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, verifyNonceResponse{ExternalID: n.ExternalID})
+	c.JSON(http.StatusOK, verifyNonceResponse{
+		ExternalID:     n.ExternalID,
+		Kind:           n.Kind,
+		DeviceID:       n.DeviceID,
+		UserVerified:   n.UserVerified,
+		BackupEligible: n.BackupEligible,
+		BackedUp:       n.BackedUp,
+	})
 	return nil
 }
