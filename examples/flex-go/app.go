@@ -19,6 +19,7 @@ var webFS embed.FS
 // app is the example site: its page, its static files and its API.
 type app struct {
 	pb       *passbridge
+	accounts *accounts
 	sessions *sessions
 	log      *slog.Logger
 	page     []byte // index.html, rendered once
@@ -47,8 +48,13 @@ func newHandler(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	accts, err := openAccounts(cfg.AccountsFile, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
 	a := &app{
 		pb:       newPassbridge(cfg.PassbridgeURL, cfg.AppID, cfg.APIKey, cfg.Client),
+		accounts: accts,
 		sessions: newSessions(),
 		log:      log,
 		page:     page.Bytes(),

@@ -13,6 +13,7 @@
 //	PASSBRIDGE_APP_ID   the passbridge app this site belongs to (required)
 //	PASSBRIDGE_API_KEY  an API key of that app (required)
 //	LISTEN              the address to listen on (default 127.0.0.1:3000)
+//	ACCOUNTS_FILE       where the app keeps its accounts (default ./data/flex-go-accounts.json)
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -37,6 +39,11 @@ type Config struct {
 	AppID         string
 	APIKey        string
 	Listen        string
+	// AccountsFile is the JSON file of the app's own accounts; "" keeps
+	// them in memory only.
+	AccountsFile string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	// Client makes the calls to passbridge; nil means a client with a
 	// 10-second timeout.
 	Client *http.Client
@@ -52,6 +59,10 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		AppID:         getenv("PASSBRIDGE_APP_ID"),
 		APIKey:        getenv("PASSBRIDGE_API_KEY"),
 		Listen:        getenv("LISTEN"),
+		AccountsFile:  getenv("ACCOUNTS_FILE"),
+	}
+	if cfg.AccountsFile == "" {
+		cfg.AccountsFile = filepath.Join("data", "flex-go-accounts.json")
 	}
 	if cfg.PassbridgeURL == "" {
 		cfg.PassbridgeURL = "http://localhost:8080"

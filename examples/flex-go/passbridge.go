@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -123,19 +124,25 @@ func (p *passbridge) createAuthenticateTransaction(ctx context.Context, external
 	return out.TransactionID, nil
 }
 
-// verifyNonce redeems a nonce, once, for the external ID of the user whose
-// ceremony produced it.
-func (p *passbridge) verifyNonce(ctx context.Context, nonce string) (string, error) {
-	var out struct {
-		ExternalID string `json:"external_id"`
-	}
+// verified is what passbridge says of a redeemed nonce: whose it is, and
+// what its ceremony was.
+type verified struct {
+	ExternalID string `json:"external_id"`
+	Kind       string `json:"kind"` // "register" or "authenticate"
+	DeviceID   string `json:"device_id"`
+}
+
+// verifyNonce redeems a nonce, once, for what passbridge knows of the
+// ceremony that produced it.
+func (p *passbridge) verifyNonce(ctx context.Context, nonce string) (verified, error) {
+	var out verified
 	if err := p.call(ctx, http.MethodPost, "/authenticate/verify", map[string]string{"nonce": nonce}, &out); err != nil {
-		return "", err
+		return verified{}, err
 	}
-	if out.ExternalID == "" {
-		return "", fmt.Errorf("verify nonce: passbridge answered without an external_id")
+	if out.ExternalID == "" || out.DeviceID == "" || (out.Kind != "register" && out.Kind != "authenticate") {
+		return verified{}, fmt.Errorf("verify nonce: passbridge answered without external_id, kind or device_id")
 	}
-	return out.ExternalID, nil
+	return out, nil
 }
 
 // device is a passkey as passbridge's management API describes it (the
@@ -153,9 +160,9 @@ type device struct {
 	} `json:"icons"`
 }
 
-// devicesOf lists the passkeys of the user whose external ID is externalID;
-// none when passbridge does not know the user.
-func (p *passbridge) devicesOf(ctx context.Context, externalID string) ([]device, error) {
+// userID finds the passbridge user ID of externalID; "" when passbridge
+// does not know the user.
+func (p *passbridge) userID(ctx context.Context, externalID string) (string, error) {
 	var users struct {
 		Users []struct {
 			ID         string `json:"id"`
@@ -163,19 +170,43 @@ func (p *passbridge) devicesOf(ctx context.Context, externalID string) ([]device
 		} `json:"users"`
 	}
 	if err := p.call(ctx, http.MethodGet, "/users?"+url.Values{"identifier": {externalID}}.Encode(), nil, &users); err != nil {
-		return nil, err
+		return "", err
 	}
 	for _, u := range users.Users {
-		if u.ExternalID != externalID {
-			continue
+		if u.ExternalID == externalID {
+			return u.ID, nil
 		}
-		var out struct {
-			Devices []device `json:"devices"`
-		}
-		if err := p.call(ctx, http.MethodGet, "/users/"+url.PathEscape(u.ID)+"/devices", nil, &out); err != nil {
-			return nil, err
-		}
-		return out.Devices, nil
 	}
-	return nil, nil
+	return "", nil
+}
+
+// devicesOf lists the passkeys of the user whose external ID is externalID;
+// none when passbridge does not know the user.
+func (p *passbridge) devicesOf(ctx context.Context, externalID string) ([]device, error) {
+	id, err := p.userID(ctx, externalID)
+	if err != nil || id == "" {
+		return nil, err
+	}
+	var out struct {
+		Devices []device `json:"devices"`
+	}
+	if err := p.call(ctx, http.MethodGet, "/users/"+url.PathEscape(id)+"/devices", nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Devices, nil
+}
+
+// revokeDevice removes a passkey from externalID's account in passbridge.
+// A device that is gone already is no error.
+func (p *passbridge) revokeDevice(ctx context.Context, externalID, deviceID string) error {
+	id, err := p.userID(ctx, externalID)
+	if err != nil || id == "" {
+		return err
+	}
+	err = p.call(ctx, http.MethodDelete, "/users/"+url.PathEscape(id)+"/devices/"+url.PathEscape(deviceID), nil, nil)
+	var pe *passbridgeError
+	if errors.As(err, &pe) && pe.Status == http.StatusNotFound {
+		return nil
+	}
+	return err
 }

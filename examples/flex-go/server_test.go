@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,21 @@ type stack struct {
 // `passbridge apps create` and `passbridge apikeys create` do, and starts the
 // example app against it.
 func startStack(t *testing.T) *stack {
+	t.Helper()
+	return startStackWith(t, stackOptions{})
+}
+
+// stackOptions change what startStackWith starts.
+type stackOptions struct {
+	// now is the example app's clock (nil: time.Now).
+	now func() time.Time
+	// transactionTTL is how long the passbridge app's transactions last
+	// (0: passbridge's default).
+	transactionTTL time.Duration
+}
+
+// startStackWith is startStack with options.
+func startStackWith(t *testing.T, opts stackOptions) *stack {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
@@ -76,7 +92,7 @@ func startStack(t *testing.T) *stack {
 	now := time.Now().UTC()
 	app, err := ceremony.PrepareApp(storage.App{
 		ID: storage.NewID(), Name: "flex-go example", RPID: "localhost", Origins: []string{site},
-		CreatedAt: now, UpdatedAt: now,
+		TransactionTTL: opts.transactionTTL, CreatedAt: now, UpdatedAt: now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +109,8 @@ func startStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 
-	h, err := newHandler(Config{PassbridgeURL: pbURL, AppID: app.ID, APIKey: secret, Logger: log})
+	h, err := newHandler(Config{PassbridgeURL: pbURL, AppID: app.ID, APIKey: secret, Logger: log,
+		AccountsFile: filepath.Join(t.TempDir(), "accounts.json"), Now: opts.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +147,32 @@ func (s *stack) devices(t *testing.T, username string) []map[string]any {
 	}
 	s.get(t, "/users/"+users.Users[0].ID+"/devices", &out)
 	return out.Devices
+}
+
+// revoke removes one of username's devices through passbridge's management
+// API, as an admin or another part of the app would.
+func (s *stack) revoke(t *testing.T, username, deviceID string) {
+	t.Helper()
+	var users struct {
+		Users []struct {
+			ID string `json:"id"`
+		} `json:"users"`
+	}
+	s.get(t, "/users?identifier="+url.QueryEscape(username), &users)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete,
+		s.passbridge+"/v1/apps/"+s.appID+"/users/"+users.Users[0].ID+"/devices/"+deviceID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.apiKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %d", res.StatusCode)
+	}
 }
 
 func (s *stack) get(t *testing.T, path string, out any) {

@@ -77,10 +77,15 @@ func (s *sessions) end(w http.ResponseWriter, r *http.Request) {
 		delete(s.byID, c.Value)
 		s.mu.Unlock()
 	}
+	clearCookie(w, r, sessionCookie, "/")
+}
+
+// clearCookie tells the browser to drop the cookie name of path.
+func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
+		Name:     name,
 		Value:    "",
-		Path:     "/",
+		Path:     path,
 		MaxAge:   -1,
 		HttpOnly: true,
 		Secure:   r.TLS != nil,
