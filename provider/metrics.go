@@ -86,3 +86,22 @@ func knownMethod(m string) bool {
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
+
+// metricsPath is where the metrics are served, on either handler.
+const metricsPath = "/metrics"
+
+// MetricsHandler serves GET /metrics and answers every other path 404 like
+// Handler does: the handler of a listener kept for metrics alone
+// (Deps.MetricsSeparate), so that scrapers need not reach the public one.
+func (s *Server) MetricsHandler() http.Handler { return s.metricsEngine }
+
+// newMetricsEngine builds MetricsHandler's engine. It trusts no proxy: its
+// clients are scrapers on an internal network.
+func (s *Server) newMetricsEngine() (*gin.Engine, error) {
+	r, err := s.newGin(nil)
+	if err != nil {
+		return nil, err
+	}
+	r.GET(metricsPath, gin.WrapH(s.metrics.handler()))
+	return r, nil
+}

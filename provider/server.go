@@ -40,6 +40,10 @@ type Deps struct {
 	// whose X-Forwarded-For header names the client. Empty: no header is
 	// believed and the peer address is the client (the one safe default).
 	TrustedProxies []string
+	// MetricsSeparate keeps /metrics off Handler, which then answers it
+	// 404 like any unknown path; MetricsHandler serves it, on a listener of
+	// its own. False: Handler serves /metrics.
+	MetricsSeparate bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Areas are mounted at the root, after the built-in routes, each through
@@ -66,6 +70,10 @@ type Server struct {
 	now     func() time.Time
 	metrics *metrics
 	limiter *httpapi.RateLimiter // nil: no rate limit
+	// metricsEngine is MetricsHandler: /metrics alone. With
+	// metricsSeparate the public engine lacks /metrics.
+	metricsEngine   *gin.Engine
+	metricsSeparate bool
 }
 
 // New validates deps and builds the server.
@@ -113,11 +121,44 @@ func New(deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.engine = engine
+	if s.metricsEngine, err = s.newMetricsEngine(); err != nil {
+		return nil, err
+	}
+	s.metricsSeparate = deps.MetricsSeparate
 	return s, nil
 }
 
-// newEngine builds the gin engine: middleware, operational routes, areas.
+// newEngine builds the public gin engine: middleware, operational routes,
+// areas.
 func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
+	r, err := s.newGin(deps.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	// The rate limit refuses before anything reads the body or the store:
+	// a flood never turns into database load.
+	if s.limiter != nil {
+		r.Use(httpapi.RateLimit(s.limiter, rateLimitKey))
+	}
+	r.Use(httpapi.BodyLimit(deps.MaxBodyBytes))
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", httpapi.Handle(s.readyz))
+	if !deps.MetricsSeparate {
+		r.GET(metricsPath, gin.WrapH(s.metrics.handler()))
+	}
+
+	root := r.Group("/")
+	for _, a := range deps.Areas {
+		a.RegisterRoutes(root)
+	}
+	return r, nil
+}
+
+// newGin builds a gin engine with the middleware every request passes
+// through (request ID, access log, metrics, recovery, error writing) and
+// the JSON answers to unknown paths and methods.
+func (s *Server) newGin(trustedProxies []string) (*gin.Engine, error) {
 	// Release mode keeps gin from printing its debug banner and routes; the
 	// access log is ours.
 	gin.SetMode(gin.ReleaseMode)
@@ -125,10 +166,10 @@ func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 	r.HandleMethodNotAllowed = true
 	// Forwarding headers are client input unless a proxy is configured to
 	// overwrite them; without such a setting the peer address is the client.
-	if err := r.SetTrustedProxies(deps.TrustedProxies); err != nil {
+	if err := r.SetTrustedProxies(trustedProxies); err != nil {
 		return nil, fmt.Errorf("provider: trusted proxies: %w", err)
 	}
-	if len(deps.TrustedProxies) == 0 {
+	if len(trustedProxies) == 0 {
 		r.ForwardedByClientIP = false
 	}
 	// Only the standard header: a proxy that sets X-Forwarded-For may pass
@@ -143,29 +184,21 @@ func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 		httpapi.Recovery(),
 		httpapi.ErrorWriter(),
 	)
-	// The rate limit refuses before anything reads the body or the store:
-	// a flood never turns into database load.
-	if s.limiter != nil {
-		r.Use(httpapi.RateLimit(s.limiter, rateLimitKey))
-	}
-	r.Use(httpapi.BodyLimit(deps.MaxBodyBytes))
 	r.NoRoute(httpapi.NotFound())
 	r.NoMethod(httpapi.MethodNotAllowed())
-
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", httpapi.Handle(s.readyz))
-	r.GET("/metrics", gin.WrapH(s.metrics.handler()))
-
-	root := r.Group("/")
-	for _, a := range deps.Areas {
-		a.RegisterRoutes(root)
-	}
 	return r, nil
 }
 
 // Handler is the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
-// Routes lists every route the server serves, for checks such as "every
-// route is documented".
-func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
+// Routes lists every route the server serves, on Handler and, with
+// Deps.MetricsSeparate, on MetricsHandler, for checks such as "every route
+// is documented".
+func (s *Server) Routes() gin.RoutesInfo {
+	routes := s.engine.Routes()
+	if s.metricsSeparate {
+		routes = append(routes, s.metricsEngine.Routes()...)
+	}
+	return routes
+}

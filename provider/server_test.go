@@ -223,7 +223,7 @@ func TestRunGC(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	expired := storage.Transaction{
 		ID: storage.NewID(), AppID: app.ID, Kind: storage.KindAuthenticate, State: storage.TransactionPending,
-		CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Minute),
+		CreatedAt: now.Add(-2 * storage.TransactionRetention), ExpiresAt: now.Add(-storage.TransactionRetention - time.Minute),
 	}
 	live := expired
 	live.ID, live.ExpiresAt = storage.NewID(), now.Add(time.Hour)

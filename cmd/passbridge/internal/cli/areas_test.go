@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/ceremony"
+	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/provider/openapi"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
@@ -14,30 +15,31 @@ import (
 
 // TestServedRoutesAreDocumented builds the server exactly as serve does and
 // checks the OpenAPI document against its routes, both ways: every API route
-// serve mounts is documented, and every documented operation is served.
+// serve mounts is documented, and every documented operation is served. With
+// metrics_listen set, /metrics is served on the metrics listener instead,
+// and still counts.
 func TestServedRoutesAreDocumented(t *testing.T) {
-	st := sqlstoretest.Open(t, sqlstoretest.SQLite)
-	svc, err := ceremony.New(ceremony.Config{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	srv, err := provider.New(provider.Deps{
-		Store:    st,
-		Ceremony: svc,
-		Logger:   log,
-		Issuer:   "http://localhost:8080",
-		Now:      time.Now,
-		Areas:    areas(areaDeps{store: st, ceremony: svc, log: log, issuer: "http://localhost:8080", now: time.Now}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	documented, err := openapi.Paths()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := openapi.CheckRoutes(srv.Routes(), documented); len(diff) > 0 {
-		t.Errorf("served routes and the OpenAPI document differ:\n%s", strings.Join(diff, "\n"))
+	for name, metricsListen := range map[string]string{"metrics on listen": "", "metrics_listen": "127.0.0.1:9090"} {
+		t.Run(name, func(t *testing.T) {
+			st := sqlstoretest.Open(t, sqlstoretest.SQLite)
+			svc, err := ceremony.New(ceremony.Config{Store: st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := config.Default()
+			cfg.MetricsListen = metricsListen
+			c := &cli{env: Env{Now: time.Now}}
+			srv, err := provider.New(c.serverDeps(cfg, st, svc, nil, slog.New(slog.DiscardHandler)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			documented, err := openapi.Paths()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := openapi.CheckRoutes(srv.Routes(), documented); len(diff) > 0 {
+				t.Errorf("served routes and the OpenAPI document differ:\n%s", strings.Join(diff, "\n"))
+			}
+		})
 	}
 }

@@ -13,10 +13,11 @@ import (
 
 // ensureDefaultApp gives an empty store the app a first start needs (DESIGN
 // §7): its RP ID is the issuer's host, its origin the issuer's origin, and
-// sign-up is allowed. Its ID and a one-time API key go to stderr, outside the
-// JSON log, for the operator to copy. An issuer that cannot be an RP ID (an
-// IP address) gets a warning instead: serving goes on without a default app.
-func (c *cli) ensureDefaultApp(ctx context.Context, st storage.Store, issuer string, log *slog.Logger) error {
+// sign-up is allowed. Its one-time API key is printed when stderr is a
+// terminal and otherwise written to a file in dataDir (see keyHandover). An
+// issuer that cannot be an RP ID (an IP address) gets a warning instead:
+// serving goes on without a default app.
+func (c *cli) ensureDefaultApp(ctx context.Context, st storage.Store, issuer, dataDir string, log *slog.Logger) error {
 	apps, err := st.ListApps(ctx)
 	if err != nil {
 		return fmt.Errorf("list apps: %w", err)
@@ -48,6 +49,14 @@ func (c *cli) ensureDefaultApp(ctx context.Context, st storage.Store, issuer str
 		ID: storage.NewID(), AppID: app.ID, Name: "default", Prefix: prefix,
 		Hash: storage.HashSecret(secret), CreatedAt: now,
 	}
+	handover, err := c.claimKeyHandover(dataDir)
+	if err != nil {
+		return err
+	}
+	if err := handover.store(secret); err != nil {
+		handover.abandon()
+		return err
+	}
 	err = st.InTx(ctx, func(tx storage.Store) error {
 		if err := tx.CreateApp(ctx, app); err != nil {
 			return fmt.Errorf("create default app: %w", err)
@@ -61,16 +70,11 @@ func (c *cli) ensureDefaultApp(ctx context.Context, st storage.Store, issuer str
 		return c.auditAs(ctx, tx, actorSystem, app.ID, "apikey.created", map[string]string{"api_key_id": key.ID, "name": key.Name})
 	})
 	if err != nil {
+		handover.abandon()
 		return err
 	}
 	log.Info("created the default app", "app_id", app.ID, "rp_id", app.RPID, "origin", app.Origins[0])
-	_, err = fmt.Fprintf(c.env.Stderr, "\n"+
-		"  Created the default app for %s\n"+
-		"    app id:  %s\n"+
-		"    api key: %s\n"+
-		"  The API key is shown this once; only its digest is stored.\n\n",
-		app.Origins[0], app.ID, secret)
-	return err
+	return handover.announce(app, secret, log)
 }
 
 // warnMisfitClients warns about every app with OIDC clients whose RP ID and

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,9 +20,11 @@ import (
 )
 
 // syncBuffer is an output sink safe to read while a command writes to it.
+// A tty one stands for a terminal.
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	tty bool
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
@@ -58,6 +61,10 @@ func runContext(ctx context.Context, t *testing.T, env map[string]string, stdout
 			return v, ok
 		},
 		Version: "v9.9.9-test",
+		IsTerminal: func(w io.Writer) bool {
+			b, ok := w.(*syncBuffer)
+			return ok && b.tty
+		},
 	})
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

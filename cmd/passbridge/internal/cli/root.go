@@ -5,9 +5,11 @@ package cli
 import (
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 )
@@ -19,6 +21,10 @@ type Env struct {
 	LookupEnv func(string) (string, bool) // os.LookupEnv
 	Version   string                      // set at link time; "dev" otherwise
 	Now       func() time.Time            // nil: time.Now
+	// IsTerminal reports whether w is a terminal a person reads (nil:
+	// isTerminal). Secrets are shown only on one: anything else may be
+	// a log collector that keeps them.
+	IsTerminal func(w io.Writer) bool
 }
 
 // cli is what every command shares.
@@ -34,6 +40,9 @@ func NewRoot(env Env) *cobra.Command {
 	}
 	if env.Version == "" {
 		env.Version = "dev"
+	}
+	if env.IsTerminal == nil {
+		env.IsTerminal = isTerminal
 	}
 	c := &cli{env: env}
 	root := &cobra.Command{
@@ -59,6 +68,12 @@ func NewRoot(env Env) *cobra.Command {
 		c.versionCommand(),
 	)
 	return root
+}
+
+// isTerminal reports whether w is an *os.File open on a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // loadConfig reads the configuration with the command's flags.

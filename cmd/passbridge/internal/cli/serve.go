@@ -3,10 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,17 +15,9 @@ import (
 	"github.com/passbridge/passbridge/storage/sqlstore"
 )
 
-// HTTP server timeouts: slow clients must not hold connections for ever,
-// and no passbridge request legitimately takes long.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = 60 * time.Second
-	idleTimeout       = 2 * time.Minute
-	// openRetryFor is how long serve waits for an unreachable database at
-	// start, so that it can start alongside its database (docker compose).
-	openRetryFor = 30 * time.Second
-)
+// openRetryFor is how long serve waits for an unreachable database at start,
+// so that it can start alongside its database (docker compose).
+const openRetryFor = 30 * time.Second
 
 func (c *cli) serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -36,7 +25,9 @@ func (c *cli) serveCommand() *cobra.Command {
 		Short: "Run the server",
 		Long: "Run the server. With no configuration it keeps an SQLite database in ./data,\n" +
 			"listens on 127.0.0.1:8080 and, on first start, creates a default app for\n" +
-			"http://localhost:8080 and prints its id and a one-time API key.",
+			"http://localhost:8080 with a one-time API key: printed when stderr is a\n" +
+			"terminal, otherwise written to <data_dir>/default-app-api-key (mode 0600)\n" +
+			"for the operator to read and delete.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := c.loadConfig(cmd)
@@ -46,7 +37,7 @@ func (c *cli) serveCommand() *cobra.Command {
 			return c.serve(cmd.Context(), cfg)
 		},
 	}
-	config.AddFlags(cmd.Flags(), config.KeyListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile,
+	config.AddFlags(cmd.Flags(), config.KeyListen, config.KeyMetricsListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile,
 		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout)
 	return cmd
 }
@@ -66,7 +57,7 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer st.Close()
-	if err := c.ensureDefaultApp(ctx, st, cfg.Issuer, log); err != nil {
+	if err := c.ensureDefaultApp(ctx, st, cfg.Issuer, cfg.DataDir, log); err != nil {
 		return err
 	}
 	if err := warnMisfitClients(ctx, st, cfg.Issuer, log); err != nil {
@@ -76,35 +67,23 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	srv, err := provider.New(provider.Deps{
-		Store:          st,
-		Ceremony:       svc,
-		Logger:         log,
-		Issuer:         cfg.Issuer,
-		MasterKey:      masterKey,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		RateLimit:      cfg.RateLimit,
-		RateLimitBurst: cfg.RateLimitBurst,
-		TrustedProxies: cfg.ProxyList(),
-		Now:            c.env.Now,
-		Areas:          areas(areaDeps{store: st, ceremony: svc, log: log, issuer: cfg.Issuer, now: c.env.Now}),
-	})
+	srv, err := provider.New(c.serverDeps(cfg, st, svc, masterKey, log))
 	if err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
+	public, err := listenHTTP(ctx, cfg.Listen, srv.Handler(), log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	servers := []*httpServer{public}
+	if cfg.MetricsListen != "" {
+		metrics, err := listenHTTP(ctx, cfg.MetricsListen, srv.MetricsHandler(), log)
+		if err != nil {
+			_ = public.ln.Close()
+			return err
+		}
+		servers = append(servers, metrics)
 	}
 
 	gcCtx, stopGC := context.WithCancel(ctx)
@@ -115,27 +94,33 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 	}()
 	defer func() { stopGC(); <-gcDone }()
 
-	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer, "database", st.Dialect())
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
+	log.Info("listening", "addr", public.addr(), "issuer", cfg.Issuer, "database", st.Dialect())
+	if len(servers) > 1 {
+		log.Info("serving metrics", "addr", servers[1].addr(), "path", "/metrics")
 	}
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
-		_ = httpSrv.Close()
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	if err := serveAll(ctx, servers, cfg.ShutdownTimeout, log); err != nil {
+		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serverDeps is what serve builds the server from.
+func (c *cli) serverDeps(cfg config.Config, st storage.Store, svc *ceremony.Service, masterKey []byte, log *slog.Logger) provider.Deps {
+	return provider.Deps{
+		Store:           st,
+		Ceremony:        svc,
+		Logger:          log,
+		Issuer:          cfg.Issuer,
+		MasterKey:       masterKey,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
+		RateLimit:       cfg.RateLimit,
+		RateLimitBurst:  cfg.RateLimitBurst,
+		TrustedProxies:  cfg.ProxyList(),
+		MetricsSeparate: cfg.MetricsListen != "",
+		Now:             c.env.Now,
+		Areas:           areas(areaDeps{store: st, ceremony: svc, log: log, issuer: cfg.Issuer, now: c.env.Now}),
+	}
 }
 
 // openForServe opens and migrates the store, waiting a while for a database

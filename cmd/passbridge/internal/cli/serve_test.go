@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +20,18 @@ type server struct {
 	stop   func() error
 }
 
-// startServe runs serve in-process on a free port and waits until it listens.
+// startServe runs serve in-process on a free port, its stderr not a
+// terminal, and waits until it listens.
 func startServe(t *testing.T, env map[string]string, args ...string) *server {
 	t.Helper()
+	return startServeWith(t, &syncBuffer{}, env, args...)
+}
+
+// startServeWith is startServe writing to the given stderr.
+func startServeWith(t *testing.T, stderr *syncBuffer, env map[string]string, args ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		res := runContext(ctx, t, env, stdout, stderr, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
@@ -102,11 +108,6 @@ func (s *server) getAuth(t *testing.T, path, key string) int {
 	return resp.StatusCode
 }
 
-var (
-	printedAppID = regexp.MustCompile(`app id:\s+(\S+)`)
-	printedKey   = regexp.MustCompile(`api key:\s+(pbk_\S+)`)
-)
-
 // TestServe starts serve with no configuration but a data directory (so the
 // SQLite database is the default one inside it), and with PostgreSQL.
 func TestServe(t *testing.T) {
@@ -137,18 +138,14 @@ func testServe(t *testing.T, env map[string]string, dataDir, db string) {
 	}
 
 	logs := srv.stderr.String()
-	appMatch, keyMatch := printedAppID.FindStringSubmatch(logs), printedKey.FindStringSubmatch(logs)
-	if appMatch == nil || keyMatch == nil {
-		t.Fatalf("default app id and key not printed:\n%s", logs)
-	}
-	appID, key := appMatch[1], keyMatch[1]
+	appID, key := keyFromFile(t, srv, dataDir)
 	if _, err := os.Stat(filepath.Join(dataDir, "master.key")); err != nil {
 		t.Fatalf("data dir: %v", err)
 	}
-	// The printed key authenticates the default app's backend over HTTP.
+	// The key from the file authenticates the default app's backend over HTTP.
 	users := "/v1/apps/" + appID + "/users"
 	if code := srv.getAuth(t, users, key); code != 200 {
-		t.Fatalf("GET %s with the printed key: %d", users, code)
+		t.Fatalf("GET %s with the key from the file: %d", users, code)
 	}
 	if code := srv.getAuth(t, users, key+"x"); code != 401 {
 		t.Fatalf("GET %s with a wrong key: %d", users, code)
@@ -175,7 +172,7 @@ func testServe(t *testing.T, env map[string]string, dataDir, db string) {
 	}
 	stored, err := st.GetAPIKeyByHash(ctx, storage.HashSecret(key))
 	if err != nil || stored.AppID != appID || !storage.SecretMatches(key, stored.Hash) {
-		t.Fatalf("printed key does not authenticate: %+v %v", stored, err)
+		t.Fatalf("the key from the file does not authenticate: %+v %v", stored, err)
 	}
 	events, err := st.ListAuditEvents(ctx, storage.AuditQuery{AppID: appID})
 	if err != nil || len(events) != 2 || events[0].Actor != "system" || events[1].Actor != "system" {
@@ -183,13 +180,21 @@ func testServe(t *testing.T, env map[string]string, dataDir, db string) {
 	}
 	_ = st.Close()
 
-	// A second start keeps the app and the key and prints no new key.
+	// A second start keeps the app and the key and writes no new key, even
+	// with the file of the first start read and deleted.
+	keyFile := filepath.Join(dataDir, "default-app-api-key")
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
 	again := startServe(t, env)
 	if code := again.get(t, "/readyz"); code != 200 {
 		t.Fatalf("readyz after restart: %d", code)
 	}
-	if printedKey.MatchString(again.stderr.String()) || strings.Contains(again.stderr.String(), "generated a new master key") {
+	if strings.Contains(again.stderr.String(), "pbk_") || strings.Contains(again.stderr.String(), "generated a new master key") {
 		t.Fatalf("second start created again:\n%s", again.stderr)
+	}
+	if _, err := os.Stat(keyFile); !os.IsNotExist(err) {
+		t.Fatalf("second start wrote a key file: %v", err)
 	}
 	if err := again.stop(); err != nil {
 		t.Fatalf("second stop: %v", err)
@@ -221,8 +226,11 @@ func TestServeIssuerWithoutDefaultApp(t *testing.T) {
 	if code := srv.get(t, "/readyz"); code != 200 {
 		t.Fatalf("readyz: %d", code)
 	}
-	if !strings.Contains(srv.stderr.String(), "no default app created") || printedKey.MatchString(srv.stderr.String()) {
+	if !strings.Contains(srv.stderr.String(), "no default app created") || strings.Contains(srv.stderr.String(), "pbk_") {
 		t.Fatalf("stderr:\n%s", srv.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(env["PASSBRIDGE_DATA_DIR"], "default-app-api-key")); !os.IsNotExist(err) {
+		t.Fatalf("key file without a default app: %v", err)
 	}
 }
 
@@ -243,8 +251,8 @@ func TestServeWarnsMisfitClients(t *testing.T) {
 		t.Fatalf("no warning about the client:\n%s", logs)
 	}
 	// The store had an app: no default app was added.
-	if printedKey.MatchString(logs) {
-		t.Fatalf("default app created beside an existing one:\n%s", logs)
+	if _, err := os.Stat(filepath.Join(dataDir, "default-app-api-key")); !os.IsNotExist(err) {
+		t.Fatalf("default app created beside an existing one: %v\n%s", err, logs)
 	}
 }
 
@@ -253,14 +261,11 @@ func TestServeWarnsMisfitClients(t *testing.T) {
 // endpoints are not. At one request per 1,000 seconds no token comes back
 // while the test runs.
 func TestServeRateLimit(t *testing.T) {
-	env := map[string]string{"PASSBRIDGE_DATA_DIR": filepath.Join(t.TempDir(), "data"), "PASSBRIDGE_RATE_LIMIT_BURST": "2"}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"PASSBRIDGE_DATA_DIR": dataDir, "PASSBRIDGE_RATE_LIMIT_BURST": "2"}
 	srv := startServe(t, env, "--rate-limit", "0.001")
-	logs := srv.stderr.String()
-	appMatch, keyMatch := printedAppID.FindStringSubmatch(logs), printedKey.FindStringSubmatch(logs)
-	if appMatch == nil || keyMatch == nil {
-		t.Fatalf("default app id and key not printed:\n%s", logs)
-	}
-	start := srv.base + "/v1/apps/" + appMatch[1] + "/authenticate/transactions/webauthn/start"
+	appID, key := keyFromFile(t, srv, dataDir)
+	start := srv.base + "/v1/apps/" + appID + "/authenticate/transactions/webauthn/start"
 	for i, want := range []int{200, 200, 429, 429} {
 		resp, err := http.Post(start, "application/json", strings.NewReader("{}"))
 		if err != nil {
@@ -271,9 +276,9 @@ func TestServeRateLimit(t *testing.T) {
 			t.Fatalf("request %d: %d, want %d", i+1, resp.StatusCode, want)
 		}
 	}
-	users := "/v1/apps/" + appMatch[1] + "/users"
+	users := "/v1/apps/" + appID + "/users"
 	for range 3 {
-		if code := srv.getAuth(t, users, keyMatch[1]); code != 200 {
+		if code := srv.getAuth(t, users, key); code != 200 {
 			t.Fatalf("management API: %d, want it not limited", code)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 // Config is the whole configuration of the binary.
 type Config struct {
 	Listen          string        // address the HTTP server listens on
+	MetricsListen   string        // separate address for /metrics; "": /metrics is served on Listen
 	Issuer          string        // public base URL; OIDC issuer
 	DatabaseURL     string        // sqlite://PATH or postgres://…
 	DatabaseURLFile string        // file holding DatabaseURL (it may carry a password)

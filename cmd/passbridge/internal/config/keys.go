@@ -20,6 +20,7 @@ type key struct {
 const (
 	KeyConfig          = "config" // the configuration file itself
 	KeyListen          = "listen"
+	KeyMetricsListen   = "metrics_listen"
 	KeyIssuer          = "issuer"
 	KeyDatabaseURL     = "database_url"
 	KeyDatabaseURLFile = "database_url_file"
@@ -60,6 +61,7 @@ func keys() []key {
 	}
 	return []key{
 		str(KeyListen, "address to listen on (host:port)", func(c *Config) *string { return &c.Listen }),
+		str(KeyMetricsListen, "separate address (host:port) to serve /metrics on, off the public listener (default: none; /metrics is served on listen)", func(c *Config) *string { return &c.MetricsListen }),
 		str(KeyIssuer, "public base URL of this server (OIDC issuer)", func(c *Config) *string { return &c.Issuer }),
 		str(KeyDatabaseURL, "sqlite://PATH or postgres://… (default sqlite://<data_dir>/passbridge.db)", func(c *Config) *string { return &c.DatabaseURL }),
 		str(KeyDatabaseURLFile, "file holding the database URL", func(c *Config) *string { return &c.DatabaseURLFile }),

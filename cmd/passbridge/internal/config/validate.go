@@ -28,6 +28,11 @@ func (c Config) Validate() error {
 	if err := checkListen(c.Listen); err != nil {
 		add("listen %q: %v", c.Listen, err)
 	}
+	if c.MetricsListen != "" {
+		if err := checkMetricsListen(c.MetricsListen, c.Listen); err != nil {
+			add("metrics_listen %q: %v", c.MetricsListen, err)
+		}
+	}
 	if err := checkIssuer(c.Issuer); err != nil {
 		add("issuer %q: %v", c.Issuer, err)
 	}
@@ -98,6 +103,19 @@ func checkListen(addr string) error {
 	}
 	if strings.ContainsAny(host, " /") {
 		return fmt.Errorf("host %q is not a host name or IP address", host)
+	}
+	return nil
+}
+
+// checkMetricsListen: the metrics listener exists to keep /metrics off the
+// public one, so it must not be the public address. Port 0 asks for any
+// free port, so two such listeners never share one.
+func checkMetricsListen(addr, listen string) error {
+	if err := checkListen(addr); err != nil {
+		return err
+	}
+	if _, port, _ := net.SplitHostPort(addr); addr == listen && port != "0" {
+		return fmt.Errorf("the address of listen; want a separate one, such as 127.0.0.1:9090")
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 // listed here is an error, so a typo never silently falls back to a default.
 type yamlFile struct {
 	Listen          *scalar `yaml:"listen"`
+	MetricsListen   *scalar `yaml:"metrics_listen"`
 	Issuer          *scalar `yaml:"issuer"`
 	DatabaseURL     *scalar `yaml:"database_url"`
 	DatabaseURLFile *scalar `yaml:"database_url_file"`
