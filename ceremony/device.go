@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -32,10 +33,6 @@ func (s *Service) newDevice(app storage.App, u storage.User, cred *webauthn.Cred
 	if err != nil {
 		return storage.Device{}, fmt.Errorf("encode attestation: %w", err)
 	}
-	transports := make([]string, len(cred.Transport))
-	for i, t := range cred.Transport {
-		transports[i] = string(t)
-	}
 	attachment := attachmentOf(cred.Authenticator.Attachment)
 	be := cred.Flags.BackupEligible
 	name := genericName(be, attachment)
@@ -57,7 +54,7 @@ func (s *Service) newDevice(app storage.App, u storage.User, cred *webauthn.Cred
 		AttestationFormat: cred.AttestationFormat,
 		Attestation:       att,
 		AAGUID:            aaguid,
-		Transports:        transports,
+		Transports:        CleanTransports(cred.Transport),
 		SignCount:         cred.Authenticator.SignCount,
 		UserVerified:      cred.Flags.UserVerified,
 		BackupEligible:    be,
@@ -68,6 +65,30 @@ func (s *Service) newDevice(app storage.App, u storage.User, cred *webauthn.Cred
 		CreatedAt:         now,
 		UpdatedAt:         now,
 	}, nil
+}
+
+// transportValues are the AuthenticatorTransport values of WebAuthn L3
+// §5.8.4.
+var transportValues = []protocol.AuthenticatorTransport{
+	protocol.USB, protocol.NFC, protocol.BLE, protocol.SmartCard, protocol.Hybrid, protocol.Internal,
+}
+
+// CleanTransports keeps the transports WebAuthn L3 §5.8.4 defines, each
+// once, in the order they first appear, so at most six. Other values are
+// dropped, not refused: §5.8.4 has clients and relying parties ignore
+// transports they do not know. A client reports transports at registration
+// and the device holds them for good, showing them in every device list and
+// sending them in every allowCredentials, so whatever it reports must pass
+// through here.
+func CleanTransports[T ~string](in []T) []string {
+	out := make([]string, 0, len(transportValues))
+	for _, t := range in {
+		known := slices.Contains(transportValues, protocol.AuthenticatorTransport(t))
+		if known && !slices.Contains(out, string(t)) {
+			out = append(out, string(t))
+		}
+	}
+	return out
 }
 
 // attachmentOf keeps the two attachments WebAuthn L3 §5.4.5 defines; the

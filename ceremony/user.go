@@ -55,8 +55,11 @@ func credential(d storage.Device) webauthn.Credential {
 	if d.BackedUp {
 		flags |= protocol.FlagBackupState
 	}
-	transports := make([]protocol.AuthenticatorTransport, len(d.Transports))
-	for i, t := range d.Transports {
+	// A device stored before its transports were cleaned on the way in may
+	// hold any string; allowCredentials must not carry it.
+	clean := CleanTransports(d.Transports)
+	transports := make([]protocol.AuthenticatorTransport, len(clean))
+	for i, t := range clean {
 		transports[i] = protocol.AuthenticatorTransport(t)
 	}
 	return webauthn.Credential{

@@ -40,10 +40,9 @@ type Icons struct {
 // NewDevice renders a stored device, naming its authenticator with info
 // (from ceremony.Service.DeviceAuthenticator).
 func NewDevice(d storage.Device, info ceremony.AuthenticatorInfo) Device {
-	transports := d.Transports
-	if transports == nil {
-		transports = []string{}
-	}
+	// Cleaned here too, for devices stored before transports were cleaned
+	// at registration; never null in JSON.
+	transports := ceremony.CleanTransports(d.Transports)
 	return Device{
 		ID:                d.ID,
 		CredID:            base64.RawURLEncoding.EncodeToString(d.CredentialID),

@@ -14,40 +14,84 @@ import (
 )
 
 // DecodeJSON reads the request body as one JSON object into v. The body must
-// be a single object with nothing after it, sent as application/json or with
-// no Content-Type at all. Unknown fields are ignored: browser SDKs send more
-// than a server reads. A body over the BodyLimit is a 413 request_too_large;
-// anything else wrong is a 400 invalid_request whose message says what, in
-// words that are safe to show.
+// be a single object with nothing after it, in UTF-8, sent as
+// application/json or with no Content-Type at all. Unknown fields are
+// ignored: browser SDKs send more than a server reads. A body over the
+// BodyLimit is a 413 request_too_large; anything else wrong is a 400
+// invalid_request whose message says what, in words that are safe to show.
 func DecodeJSON(c *gin.Context, v any) error {
+	if err := checkContentType(c); err != nil {
+		return err
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeObject(body, v)
+}
+
+// DecodeOptionalJSON is DecodeJSON for a body that may be left out: a body
+// with no bytes, or none but whitespace, leaves v as it is. Emptiness is
+// decided on the bytes read, not on Content-Length, since a chunked body has
+// no Content-Length however short it is.
+func DecodeOptionalJSON(c *gin.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimLeft(body, jsonSpace)) == 0 {
+		return nil
+	}
+	if err := checkContentType(c); err != nil {
+		return err
+	}
+	return decodeObject(body, v)
+}
+
+// jsonSpace is the whitespace JSON allows around values (RFC 8259 §2).
+const jsonSpace = " \t\r\n"
+
+// checkContentType accepts application/json, with parameters, or no
+// Content-Type at all.
+func checkContentType(c *gin.Context) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			return BadRequest("Content-Type must be application/json")
 		}
 	}
-	if c.Request.Body == nil || c.Request.Body == http.NoBody {
-		return BadRequest("request body is empty; a JSON object is required")
+	return nil
+}
+
+// readBody reads the whole request body, however it is framed.
+func readBody(c *gin.Context) ([]byte, error) {
+	if c.Request.Body == nil {
+		return nil, nil
 	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errTooLarge(mbe.Limit)
+			return nil, errTooLarge(mbe.Limit)
 		}
-		return Wrap(err, http.StatusBadRequest, CodeInvalidRequest, "request body could not be read")
+		return nil, Wrap(err, http.StatusBadRequest, CodeInvalidRequest, "request body could not be read")
 	}
-	return decodeObject(body, v)
+	return body, nil
 }
 
 // decodeObject is DecodeJSON without the transport: body must hold exactly
-// one JSON object.
+// one JSON object, in Unicode text.
 func decodeObject(body []byte, v any) error {
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	switch {
-	case len(trimmed) == 0:
+	trimmed := bytes.TrimLeft(body, jsonSpace)
+	if len(trimmed) == 0 {
 		return BadRequest("request body is empty; a JSON object is required")
-	case trimmed[0] != '{':
+	}
+	// The whole body is checked, so a part of it decoded later on its own
+	// (a json.RawMessage field) is Unicode too.
+	if err := checkText(trimmed); err != nil {
+		return err
+	}
+	if trimmed[0] != '{' {
 		return BadRequest("request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))

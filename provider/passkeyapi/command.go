@@ -72,7 +72,9 @@ func (a *API) runCommand(c *gin.Context) error {
 }
 
 // decodeData decodes a command's data object into v; absent data is an
-// empty object, so required fields are reported by name.
+// empty object, so required fields are reported by name. data is part of a
+// body DecodeJSON has already checked, so it is valid UTF-8 without unpaired
+// surrogate escapes.
 func decodeData(data json.RawMessage, v any) error {
 	if len(data) == 0 || string(data) == "null" {
 		return nil

@@ -97,10 +97,8 @@ type authenticationOptionsResponse struct {
 func (a *API) authenticateStart(c *gin.Context) error {
 	var req authenticateStartRequest
 	// A discoverable start has nothing to say; an empty body says it.
-	if c.Request.ContentLength != 0 {
-		if err := httpapi.DecodeJSON(c, &req); err != nil {
-			return err
-		}
+	if err := httpapi.DecodeOptionalJSON(c, &req); err != nil {
+		return err
 	}
 	h, err := a.ceremony.StartAuthentication(actorContext(c), httpapi.App(c), req.UserID)
 	if err != nil {
