@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 	"github.com/passbridge/passbridge/storage"
+	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
 // server is a serve command running in the test.
@@ -114,16 +118,20 @@ func TestServe(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db string) {
 		dataDir := filepath.Join(t.TempDir(), "data")
 		env := map[string]string{"PASSBRIDGE_DATA_DIR": dataDir, "PASSBRIDGE_GC_INTERVAL": "1s"}
-		if strings.HasPrefix(db, "sqlite://") {
+		generatedKey := strings.HasPrefix(db, "sqlite://")
+		if generatedKey {
 			db = "sqlite://" + filepath.Join(dataDir, "passbridge.db")
 		} else {
+			// A PostgreSQL store gets no generated key: the instances
+			// sharing it are given one.
 			env["PASSBRIDGE_DATABASE_URL"] = db
+			env["PASSBRIDGE_MASTER_KEY"] = base64.StdEncoding.EncodeToString(storage.RandomBytes(32))
 		}
-		testServe(t, env, dataDir, db)
+		testServe(t, env, dataDir, db, generatedKey)
 	})
 }
 
-func testServe(t *testing.T, env map[string]string, dataDir, db string) {
+func testServe(t *testing.T, env map[string]string, dataDir, db string, generatedKey bool) {
 	srv := startServe(t, env)
 
 	if code := srv.get(t, "/healthz"); code != 200 {
@@ -139,8 +147,8 @@ func testServe(t *testing.T, env map[string]string, dataDir, db string) {
 
 	logs := srv.stderr.String()
 	appID, key := keyFromFile(t, srv, dataDir)
-	if _, err := os.Stat(filepath.Join(dataDir, "master.key")); err != nil {
-		t.Fatalf("data dir: %v", err)
+	if _, err := os.Stat(filepath.Join(dataDir, "master.key")); (err == nil) != generatedKey {
+		t.Fatalf("master.key in the data dir: %v, want generated %v", err, generatedKey)
 	}
 	// The key from the file authenticates the default app's backend over HTTP.
 	users := "/v1/apps/" + appID + "/users"
@@ -150,8 +158,8 @@ func testServe(t *testing.T, env map[string]string, dataDir, db string) {
 	if code := srv.getAuth(t, users, key+"x"); code != 401 {
 		t.Fatalf("GET %s with a wrong key: %d", users, code)
 	}
-	if !strings.Contains(logs, "generated a new master key") {
-		t.Fatalf("no master key warning:\n%s", logs)
+	if strings.Contains(logs, "generated a new master key") != generatedKey {
+		t.Fatalf("master key warning (want %v):\n%s", generatedKey, logs)
 	}
 
 	// Stop, then check what the first start stored.
@@ -299,5 +307,19 @@ func TestServeRefusesBadRateLimit(t *testing.T) {
 		if !strings.Contains(res.err.Error(), w) {
 			t.Errorf("error %q lacks %q", res.err, w)
 		}
+	}
+}
+
+// On PostgreSQL, serve generates no master key: it refuses to start, says
+// how to set one, and writes nothing.
+func TestServePostgresNeedsMasterKey(t *testing.T) {
+	db := databaseURL(t, sqlstoretest.Postgres)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	res := run(t, map[string]string{"PASSBRIDGE_DATA_DIR": dataDir, "PASSBRIDGE_DATABASE_URL": db}, "serve")
+	if !errors.Is(res.err, config.ErrNoMasterKey) || !strings.Contains(res.err.Error(), "keys new-master-key") {
+		t.Fatalf("serve on PostgreSQL without a master key: %v, want ErrNoMasterKey", res.err)
+	}
+	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+		t.Fatalf("refused serve wrote the data dir: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -464,5 +465,31 @@ func TestYAMLKeysMatchSettings(t *testing.T) {
 	}
 	if !reflect.DeepEqual(fromStruct, keyNames()) {
 		t.Fatalf("yaml keys %v, settings %v", fromStruct, keyNames())
+	}
+}
+
+// A PostgreSQL store is shared by instances on several hosts: a key
+// generated on one would differ from the others', so none is generated, and
+// the error says how to set one. A configured key, or a key file already in
+// the data directory, is used as it is.
+func TestNoGeneratedMasterKeyForPostgres(t *testing.T) {
+	for _, url := range []string{"postgres://u@db/pb", "PostgreSQL://u@db/pb"} {
+		dir := filepath.Join(t.TempDir(), "data")
+		cfg := Default()
+		cfg.DataDir = dir
+		cfg.DatabaseURL = url
+		_, err := cfg.ResolveMasterKey(slog.New(slog.DiscardHandler))
+		if !errors.Is(err, ErrNoMasterKey) || !strings.Contains(err.Error(), "passbridge keys new-master-key") ||
+			!strings.Contains(err.Error(), "PASSBRIDGE_MASTER_KEY_FILE") {
+			t.Fatalf("%s without a key: %v, want ErrNoMasterKey saying how to set one", url, err)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s without a key: the data directory was created (%v)", url, err)
+		}
+
+		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+		if k, err := cfg.ResolveMasterKey(slog.New(slog.DiscardHandler)); err != nil || len(k) != 32 {
+			t.Fatalf("%s with a key: %v", url, err)
+		}
 	}
 }

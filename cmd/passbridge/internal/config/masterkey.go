@@ -20,6 +20,11 @@ const MasterKeySize = 32
 // masterKeyFileName is the generated key's file inside the data directory.
 const masterKeyFileName = "master.key"
 
+// ErrNoMasterKey refuses to generate a master key for a PostgreSQL store.
+var ErrNoMasterKey = errors.New("a PostgreSQL store needs a master key that every instance shares: " +
+	"set master_key_file (PASSBRIDGE_MASTER_KEY_FILE) or master_key (PASSBRIDGE_MASTER_KEY); " +
+	"`passbridge keys new-master-key` prints a fresh one")
+
 var errMasterKeyFormat = errors.New("want 32 bytes encoded as base64 (standard or URL alphabet) or hex")
 
 // DecodeMasterKey decodes a master key given as hex or base64 (standard or
@@ -39,6 +44,13 @@ func DecodeMasterKey(s string) ([]byte, error) {
 	return nil, errMasterKeyFormat
 }
 
+// UsesPostgres reports whether the configured store is PostgreSQL.
+func (c Config) UsesPostgres() bool {
+	scheme, _, _ := strings.Cut(c.DatabaseURL, "://")
+	scheme = strings.ToLower(scheme)
+	return scheme == "postgres" || scheme == "postgresql"
+}
+
 func readMasterKeyFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -49,7 +61,8 @@ func readMasterKeyFile(path string) ([]byte, error) {
 
 // ResolveMasterKey returns the configured master key. With none configured it
 // reads <data_dir>/master.key, creating it with a fresh random key (and a
-// warning: that file must be kept and backed up) when it does not exist.
+// warning: that file must be kept and backed up) when it does not exist;
+// for a PostgreSQL store it creates none and returns ErrNoMasterKey.
 func (c Config) ResolveMasterKey(log *slog.Logger) ([]byte, error) {
 	switch {
 	case c.MasterKey != "":
@@ -72,6 +85,12 @@ func (c Config) ResolveMasterKey(log *slog.Logger) ([]byte, error) {
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("master key %q: %w", path, err)
+	}
+	// A PostgreSQL store is there to be shared: a key generated on this
+	// host would differ from every other instance's, and the store's key
+	// check would stop the second one. The operator sets one key for all.
+	if c.UsesPostgres() {
+		return nil, ErrNoMasterKey
 	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
