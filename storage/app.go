@@ -34,6 +34,8 @@ type App struct {
 	TransactionTTL   time.Duration
 	CeremonyTimeout  time.Duration // handshake lifetime and the WebAuthn timeout sent to browsers
 	NonceTTL         time.Duration
+	LogoURL          string // https URL of the logo the login and account pages show; "" for none
+	AccentColor      string // "#rrggbb" of the pages' buttons and links; "" for the default
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }

@@ -23,8 +23,21 @@ type Client struct {
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
 	JWKS                   []byte // public keys for private_key_jwt (JSON Web Key Set)
+	JWKSURI                string // where to fetch them instead, for private_key_jwt
 	AccessTokenType        string // "bearer" (opaque) | "jwt"
-	CreatedAt              time.Time
+	// Scopes are the scopes beyond "openid" the client may ask for; empty
+	// means the standard ones the provider serves.
+	Scopes []string
+	// Lifetimes of what the client is issued; zero means the provider's default.
+	IDTokenLifetime      time.Duration
+	AccessTokenLifetime  time.Duration
+	RefreshTokenLifetime time.Duration
+	// RequireACR is the least acr every sign-in of the client must reach
+	// ("" | "phr" | "phrh"), enforced like acr_values.
+	RequireACR string
+	// RequireUV demands user verification in every sign-in of the client.
+	RequireUV bool
+	CreatedAt time.Time
 	UpdatedAt              time.Time
 }
 
@@ -73,6 +86,7 @@ type AuthRequest struct {
 }
 
 // AuthCode maps an issued authorization code (by digest) to its request.
+// An auth request has at most one code.
 type AuthCode struct {
 	Hash          []byte // SHA-256 of the code; unique
 	AuthRequestID string
@@ -92,6 +106,7 @@ type AccessToken struct {
 	SessionID      string
 	DeviceID       string
 	RefreshTokenID string
+	GrantID        string // the sign-in (auth request) the token descends from
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 }
@@ -111,6 +126,7 @@ type RefreshToken struct {
 	AuthTime  time.Time
 	AMR       []string
 	ACR       string
+	GrantID   string // the sign-in (auth request) the token descends from; kept across rotations
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
@@ -123,8 +139,12 @@ type OIDCStore interface {
 	UpdateAuthRequest(ctx context.Context, id string, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
 	DeleteAuthRequest(ctx context.Context, id string) error
 
+	// CreateAuthCode stores a code; a second code of one auth request is
+	// ErrAlreadyExists.
 	CreateAuthCode(ctx context.Context, c AuthCode) error
-	// ConsumeAuthCode deletes an unexpired code and returns it.
+	// ConsumeAuthCode marks an unused, unexpired code used and returns it.
+	// A code used before comes back with ErrReused (until it expires);
+	// an unknown or expired one is ErrNotFound.
 	ConsumeAuthCode(ctx context.Context, hash []byte, now time.Time) (AuthCode, error)
 
 	CreateAccessToken(ctx context.Context, t AccessToken) error
@@ -133,13 +153,19 @@ type OIDCStore interface {
 	DeleteAccessToken(ctx context.Context, id string) error
 
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
-	// GetRefreshTokenByHash returns an unexpired refresh token without consuming it.
+	// GetRefreshTokenByHash returns an unexpired refresh token without
+	// consuming it; one used before comes back with ErrReused.
 	GetRefreshTokenByHash(ctx context.Context, hash []byte, now time.Time) (RefreshToken, error)
-	// ConsumeRefreshToken deletes an unexpired refresh token, and the access
-	// tokens issued from it, and returns the refresh token.
+	// ConsumeRefreshToken marks an unused, unexpired refresh token used,
+	// deletes the access tokens issued from it, and returns it. One used
+	// before comes back with ErrReused; an unknown or expired one is
+	// ErrNotFound.
 	ConsumeRefreshToken(ctx context.Context, hash []byte, now time.Time) (RefreshToken, error)
 	DeleteRefreshToken(ctx context.Context, id string) error
 	// DeleteTokensOfUser deletes a user's access and refresh tokens issued to
 	// the client (all clients when clientID is empty).
 	DeleteTokensOfUser(ctx context.Context, appID, userID, clientID string) error
+	// DeleteGrant deletes every access and refresh token of one grant (see
+	// RefreshToken.GrantID). Having none is not an error.
+	DeleteGrant(ctx context.Context, grantID string) error
 }

@@ -37,6 +37,10 @@ var (
 	ErrAlreadyExists = errors.New("storage: already exists")
 	// ErrUnavailable: the database could not be reached; the request may be retried.
 	ErrUnavailable = errors.New("storage: unavailable")
+	// ErrReused: a single-use row that is remembered after its use (an
+	// authorization code, a refresh token) was presented again. The row
+	// comes back with the error, so the caller can revoke what it granted.
+	ErrReused = errors.New("storage: already used")
 )
 
 // Store is the whole persistence surface of passbridge. Every method is safe

@@ -10,11 +10,11 @@ import (
 )
 
 const accessTokenColumns = `id, app_id, client_id, user_id, subject, scopes, audience, session_id, device_id,
-	refresh_token_id, created_at, expires_at`
+	refresh_token_id, grant_id, created_at, expires_at`
 
 const (
 	qAccessTokenInsert = `INSERT INTO access_tokens (` + accessTokenColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qAccessTokenGet    = `SELECT ` + accessTokenColumns + ` FROM access_tokens WHERE id = ? AND expires_at > ?`
 	qAccessTokenDelete = `DELETE FROM access_tokens WHERE id = ?`
 )
@@ -30,6 +30,7 @@ type accessTokenRow struct {
 	SessionID      string         `db:"session_id"`
 	DeviceID       sql.NullString `db:"device_id"`
 	RefreshTokenID sql.NullString `db:"refresh_token_id"`
+	GrantID        string         `db:"grant_id"`
 	CreatedAt      nullTime       `db:"created_at"`
 	ExpiresAt      nullTime       `db:"expires_at"`
 }
@@ -40,7 +41,7 @@ type accessTokenRow struct {
 func (s *Store) CreateAccessToken(ctx context.Context, t storage.AccessToken) error {
 	err := s.insert(ctx, qAccessTokenInsert, t.ID, t.AppID, t.ClientID, strArg(t.UserID), t.Subject,
 		jsonText(t.Scopes), jsonText(t.Audience), t.SessionID, strArg(t.DeviceID), strArg(t.RefreshTokenID),
-		timeArg(t.CreatedAt), timeArg(t.ExpiresAt))
+		t.GrantID, timeArg(t.CreatedAt), timeArg(t.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create access token: %w", err)
 	}
@@ -64,7 +65,7 @@ func (s *Store) GetAccessToken(ctx context.Context, id string, now time.Time) (s
 	return storage.AccessToken{
 		ID: r.ID, AppID: r.AppID, ClientID: r.ClientID, UserID: r.UserID.String, Subject: r.Subject,
 		Scopes: scopes, Audience: audience, SessionID: r.SessionID, DeviceID: r.DeviceID.String,
-		RefreshTokenID: r.RefreshTokenID.String, CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
+		RefreshTokenID: r.RefreshTokenID.String, GrantID: r.GrantID, CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
 	}, nil
 }
 

@@ -9,15 +9,16 @@ import (
 )
 
 const appColumns = `id, name, rp_id, rp_name, origins, user_verification, attestation, resident_key,
-	allow_signup, sign_count_policy, transaction_ttl_ns, ceremony_timeout_ns, nonce_ttl_ns, created_at, updated_at`
+	allow_signup, sign_count_policy, transaction_ttl_ns, ceremony_timeout_ns, nonce_ttl_ns, logo_url, accent_color,
+	created_at, updated_at`
 
 const (
-	qAppInsert = `INSERT INTO apps (` + appColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qAppInsert = `INSERT INTO apps (` + appColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qAppGet    = `SELECT ` + appColumns + ` FROM apps WHERE id = ?`
 	qAppList   = `SELECT ` + appColumns + ` FROM apps ORDER BY created_at, id`
 	qAppUpdate = `UPDATE apps SET name = ?, rp_id = ?, rp_name = ?, origins = ?, user_verification = ?,
 	attestation = ?, resident_key = ?, allow_signup = ?, sign_count_policy = ?, transaction_ttl_ns = ?,
-	ceremony_timeout_ns = ?, nonce_ttl_ns = ?, updated_at = ? WHERE id = ?`
+	ceremony_timeout_ns = ?, nonce_ttl_ns = ?, logo_url = ?, accent_color = ?, updated_at = ? WHERE id = ?`
 	qAppDelete = `DELETE FROM apps WHERE id = ?`
 )
 
@@ -35,6 +36,8 @@ type appRow struct {
 	TransactionTTL   int64    `db:"transaction_ttl_ns"`
 	CeremonyTimeout  int64    `db:"ceremony_timeout_ns"`
 	NonceTTL         int64    `db:"nonce_ttl_ns"`
+	LogoURL          string   `db:"logo_url"`
+	AccentColor      string   `db:"accent_color"`
 	CreatedAt        nullTime `db:"created_at"`
 	UpdatedAt        nullTime `db:"updated_at"`
 }
@@ -51,6 +54,7 @@ func (r *appRow) app() (storage.App, error) {
 		TransactionTTL:  time.Duration(r.TransactionTTL),
 		CeremonyTimeout: time.Duration(r.CeremonyTimeout),
 		NonceTTL:        time.Duration(r.NonceTTL),
+		LogoURL:         r.LogoURL, AccentColor: r.AccentColor,
 		CreatedAt:       r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
 	}, nil
 }
@@ -59,7 +63,7 @@ func (r *appRow) app() (storage.App, error) {
 func (s *Store) CreateApp(ctx context.Context, a storage.App) error {
 	err := s.insert(ctx, qAppInsert, a.ID, a.Name, a.RPID, a.RPName, jsonText(a.Origins),
 		a.UserVerification, a.Attestation, a.ResidentKey, a.AllowSignup, a.SignCountPolicy,
-		int64(a.TransactionTTL), int64(a.CeremonyTimeout), int64(a.NonceTTL),
+		int64(a.TransactionTTL), int64(a.CeremonyTimeout), int64(a.NonceTTL), a.LogoURL, a.AccentColor,
 		timeArg(a.CreatedAt), timeArg(a.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("create app: %w", err)
@@ -111,7 +115,7 @@ func (s *Store) UpdateApp(ctx context.Context, id string, fn func(storage.App) (
 		_, err := tx.exec(ctx, qAppUpdate, next.Name, next.RPID, next.RPName, jsonText(next.Origins),
 			next.UserVerification, next.Attestation, next.ResidentKey, next.AllowSignup, next.SignCountPolicy,
 			int64(next.TransactionTTL), int64(next.CeremonyTimeout), int64(next.NonceTTL),
-			timeArg(next.UpdatedAt), id)
+			next.LogoURL, next.AccentColor, timeArg(next.UpdatedAt), id)
 		return next, err
 	}
 	return updateRow(ctx, s, "update app", false, qAppGet, qAppUpdate, read, fn, write)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,8 +13,11 @@ const authCodeColumns = `hash, auth_request_id, created_at, expires_at`
 
 const (
 	qAuthCodeInsert = `INSERT INTO auth_codes (` + authCodeColumns + `) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	// One conditional statement: a code is redeemed once.
-	qAuthCodeConsume = `DELETE FROM auth_codes WHERE hash = ? AND expires_at > ? RETURNING ` + authCodeColumns
+	// One conditional statement: a code is redeemed once. The used row
+	// stays until it expires, so a replay is recognised.
+	qAuthCodeConsume = `UPDATE auth_codes SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?
+	RETURNING ` + authCodeColumns
+	qAuthCodeUsed = `SELECT ` + authCodeColumns + ` FROM auth_codes WHERE hash = ? AND used_at IS NOT NULL AND expires_at > ?`
 )
 
 type authCodeRow struct {
@@ -32,13 +36,25 @@ func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
 	return nil
 }
 
-// ConsumeAuthCode deletes a code that expires after now and returns it.
+// ConsumeAuthCode marks a code that expires after now used and returns it;
+// a code used before comes back with storage.ErrReused.
 func (s *Store) ConsumeAuthCode(ctx context.Context, hash []byte, now time.Time) (storage.AuthCode, error) {
 	var r authCodeRow
-	if err := s.get(ctx, &r, qAuthCodeConsume, hash, timeArg(now)); err != nil {
+	err := s.get(ctx, &r, qAuthCodeConsume, timeArg(now), hash, timeArg(now))
+	if errors.Is(err, storage.ErrNotFound) {
+		// Only a failed redemption pays for the second look.
+		if s.get(ctx, &r, qAuthCodeUsed, hash, timeArg(now)) == nil {
+			return r.authCode(), fmt.Errorf("consume auth code: %w", storage.ErrReused)
+		}
+	}
+	if err != nil {
 		return storage.AuthCode{}, fmt.Errorf("consume auth code: %w", err)
 	}
+	return r.authCode(), nil
+}
+
+func (r *authCodeRow) authCode() storage.AuthCode {
 	return storage.AuthCode{
 		Hash: bytesOut(r.Hash), AuthRequestID: r.AuthRequestID, CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
-	}, nil
+	}
 }

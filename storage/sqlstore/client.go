@@ -3,19 +3,23 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/passbridge/passbridge/storage"
 )
 
 const clientColumns = `id, app_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris,
-	jwks, access_token_type, created_at, updated_at`
+	jwks, jwks_uri, access_token_type, scopes, id_token_lifetime_ns, access_token_lifetime_ns,
+	refresh_token_lifetime_ns, require_acr, require_uv, created_at, updated_at`
 
 const (
-	qClientInsert = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qClientInsert = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qClientGet    = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
 	qClientList   = `SELECT ` + clientColumns + ` FROM clients WHERE app_id = ? ORDER BY created_at, id`
 	qClientUpdate = `UPDATE clients SET name = ?, secret_hash = ?, auth_method = ?, redirect_uris = ?,
-	post_logout_redirect_uris = ?, jwks = ?, access_token_type = ?, updated_at = ? WHERE id = ?`
+	post_logout_redirect_uris = ?, jwks = ?, jwks_uri = ?, access_token_type = ?, scopes = ?,
+	id_token_lifetime_ns = ?, access_token_lifetime_ns = ?, refresh_token_lifetime_ns = ?, require_acr = ?,
+	require_uv = ?, updated_at = ? WHERE id = ?`
 	qClientDelete = `DELETE FROM clients WHERE id = ?`
 )
 
@@ -28,7 +32,14 @@ type clientRow struct {
 	RedirectURIs           string   `db:"redirect_uris"`
 	PostLogoutRedirectURIs string   `db:"post_logout_redirect_uris"`
 	JWKS                   []byte   `db:"jwks"`
+	JWKSURI                string   `db:"jwks_uri"`
 	AccessTokenType        string   `db:"access_token_type"`
+	Scopes                 string   `db:"scopes"`
+	IDTokenLifetime        int64    `db:"id_token_lifetime_ns"`
+	AccessTokenLifetime    int64    `db:"access_token_lifetime_ns"`
+	RefreshTokenLifetime   int64    `db:"refresh_token_lifetime_ns"`
+	RequireACR             string   `db:"require_acr"`
+	RequireUV              bool     `db:"require_uv"`
 	CreatedAt              nullTime `db:"created_at"`
 	UpdatedAt              nullTime `db:"updated_at"`
 }
@@ -42,18 +53,28 @@ func (r *clientRow) client() (storage.Client, error) {
 	if err != nil {
 		return storage.Client{}, err
 	}
+	scopes, err := decodeList("scopes", r.Scopes)
+	if err != nil {
+		return storage.Client{}, err
+	}
 	return storage.Client{
 		ID: r.ID, AppID: r.AppID, Name: r.Name, SecretHash: bytesOut(r.SecretHash), AuthMethod: r.AuthMethod,
 		RedirectURIs: redirects, PostLogoutRedirectURIs: logouts, JWKS: bytesOut(r.JWKS),
-		AccessTokenType: r.AccessTokenType, CreatedAt: r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
+		JWKSURI: r.JWKSURI, AccessTokenType: r.AccessTokenType, Scopes: scopes,
+		IDTokenLifetime:      time.Duration(r.IDTokenLifetime),
+		AccessTokenLifetime:  time.Duration(r.AccessTokenLifetime),
+		RefreshTokenLifetime: time.Duration(r.RefreshTokenLifetime),
+		RequireACR:           r.RequireACR, RequireUV: r.RequireUV,
+		CreatedAt:            r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
 	}, nil
 }
 
 // CreateClient stores a new OIDC client of an existing app.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	err := s.insert(ctx, qClientInsert, c.ID, c.AppID, c.Name, bytesArg(c.SecretHash), c.AuthMethod,
-		jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs), bytesArg(c.JWKS), c.AccessTokenType,
-		timeArg(c.CreatedAt), timeArg(c.UpdatedAt))
+		jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs), bytesArg(c.JWKS), c.JWKSURI, c.AccessTokenType,
+		jsonText(c.Scopes), int64(c.IDTokenLifetime), int64(c.AccessTokenLifetime), int64(c.RefreshTokenLifetime),
+		c.RequireACR, c.RequireUV, timeArg(c.CreatedAt), timeArg(c.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("create client: %w", err)
 	}
@@ -103,8 +124,9 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Cli
 		next.SecretHash, next.JWKS = bytesOut(next.SecretHash), bytesOut(next.JWKS)
 		next.UpdatedAt = utc(next.UpdatedAt)
 		_, err := tx.exec(ctx, qClientUpdate, next.Name, bytesArg(next.SecretHash), next.AuthMethod,
-			jsonText(next.RedirectURIs), jsonText(next.PostLogoutRedirectURIs), bytesArg(next.JWKS),
-			next.AccessTokenType, timeArg(next.UpdatedAt), id)
+			jsonText(next.RedirectURIs), jsonText(next.PostLogoutRedirectURIs), bytesArg(next.JWKS), next.JWKSURI,
+			next.AccessTokenType, jsonText(next.Scopes), int64(next.IDTokenLifetime), int64(next.AccessTokenLifetime),
+			int64(next.RefreshTokenLifetime), next.RequireACR, next.RequireUV, timeArg(next.UpdatedAt), id)
 		return next, err
 	}
 	return updateRow(ctx, s, "update client", false, qClientGet, qClientUpdate, read, fn, write)

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"fmt"
 	"time"
@@ -10,17 +11,21 @@ import (
 )
 
 const refreshTokenColumns = `id, hash, app_id, client_id, user_id, subject, scopes, audience, session_id,
-	device_id, auth_time, amr, acr, created_at, expires_at`
+	device_id, auth_time, amr, acr, grant_id, created_at, expires_at, used_at`
 
 const (
 	qRefreshTokenInsert = `INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qRefreshTokenByHash = `SELECT ` + refreshTokenColumns + ` FROM refresh_tokens WHERE hash = ? AND expires_at > ?`
-	// One conditional statement: a refresh token rotates once. The access
-	// tokens issued from it go by cascade.
-	qRefreshTokenConsume = `DELETE FROM refresh_tokens WHERE hash = ? AND expires_at > ?
+	// One conditional statement: a refresh token rotates once. The used
+	// row stays until it expires, so a replay is recognised.
+	qRefreshTokenConsume = `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?
 	RETURNING ` + refreshTokenColumns
-	qRefreshTokenDelete = `DELETE FROM refresh_tokens WHERE id = ?`
+	qRefreshTokenAccessDelete = `DELETE FROM access_tokens WHERE refresh_token_id = ?`
+	qRefreshTokenDelete       = `DELETE FROM refresh_tokens WHERE id = ?`
+
+	qGrantRefreshTokensDelete = `DELETE FROM refresh_tokens WHERE grant_id = ?`
+	qGrantAccessTokensDelete  = `DELETE FROM access_tokens WHERE grant_id = ?`
 
 	qUserRefreshTokensDelete       = `DELETE FROM refresh_tokens WHERE app_id = ? AND user_id = ?`
 	qUserClientRefreshTokensDelete = `DELETE FROM refresh_tokens WHERE app_id = ? AND user_id = ? AND client_id = ?`
@@ -42,8 +47,10 @@ type refreshTokenRow struct {
 	AuthTime  nullTime       `db:"auth_time"`
 	AMR       string         `db:"amr"`
 	ACR       string         `db:"acr"`
+	GrantID   string         `db:"grant_id"`
 	CreatedAt nullTime       `db:"created_at"`
 	ExpiresAt nullTime       `db:"expires_at"`
+	UsedAt    nullTime       `db:"used_at"`
 }
 
 func (r *refreshTokenRow) refreshToken() (storage.RefreshToken, error) {
@@ -62,7 +69,7 @@ func (r *refreshTokenRow) refreshToken() (storage.RefreshToken, error) {
 	return storage.RefreshToken{
 		ID: r.ID, Hash: bytesOut(r.Hash), AppID: r.AppID, ClientID: r.ClientID, UserID: r.UserID.String,
 		Subject: r.Subject, Scopes: scopes, Audience: audience, SessionID: r.SessionID,
-		DeviceID: r.DeviceID.String, AuthTime: r.AuthTime.t, AMR: amr, ACR: r.ACR,
+		DeviceID: r.DeviceID.String, AuthTime: r.AuthTime.t, AMR: amr, ACR: r.ACR, GrantID: r.GrantID,
 		CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
 	}, nil
 }
@@ -72,7 +79,7 @@ func (r *refreshTokenRow) refreshToken() (storage.RefreshToken, error) {
 func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
 	err := s.insert(ctx, qRefreshTokenInsert, t.ID, bytesArg(t.Hash), t.AppID, t.ClientID, strArg(t.UserID),
 		t.Subject, jsonText(t.Scopes), jsonText(t.Audience), t.SessionID, strArg(t.DeviceID),
-		timeArg(t.AuthTime), jsonText(t.AMR), t.ACR, timeArg(t.CreatedAt), timeArg(t.ExpiresAt))
+		timeArg(t.AuthTime), jsonText(t.AMR), t.ACR, t.GrantID, timeArg(t.CreatedAt), timeArg(t.ExpiresAt), nil)
 	if err != nil {
 		return fmt.Errorf("create refresh token: %w", err)
 	}
@@ -80,27 +87,77 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) 
 }
 
 // GetRefreshTokenByHash returns a refresh token that expires after now,
-// without consuming it.
+// without consuming it; one used before comes back with storage.ErrReused.
 func (s *Store) GetRefreshTokenByHash(ctx context.Context, hash []byte, now time.Time) (storage.RefreshToken, error) {
-	return s.getRefreshToken(ctx, "get refresh token", qRefreshTokenByHash, hash, timeArg(now))
+	t, used, err := s.getRefreshToken(ctx, qRefreshTokenByHash, hash, timeArg(now))
+	if err == nil && used {
+		err = storage.ErrReused
+	}
+	if err != nil {
+		return t, fmt.Errorf("get refresh token: %w", err)
+	}
+	return t, nil
 }
 
-// ConsumeRefreshToken deletes a refresh token that expires after now, and
-// the access tokens issued from it, and returns the refresh token.
+// ConsumeRefreshToken marks a refresh token that expires after now used,
+// deletes the access tokens issued from it, and returns it; one used before
+// comes back with storage.ErrReused.
 func (s *Store) ConsumeRefreshToken(ctx context.Context, hash []byte, now time.Time) (storage.RefreshToken, error) {
-	return s.getRefreshToken(ctx, "consume refresh token", qRefreshTokenConsume, hash, timeArg(now))
+	var t storage.RefreshToken
+	err := s.inTx(ctx, func(tx *Store) error {
+		var err error
+		t, _, err = tx.getRefreshToken(ctx, qRefreshTokenConsume, timeArg(now), hash, timeArg(now))
+		if errors.Is(err, storage.ErrNotFound) {
+			// Only a failed rotation pays for the second look.
+			if old, used, lookErr := tx.getRefreshToken(ctx, qRefreshTokenByHash, hash, timeArg(now)); lookErr == nil && used {
+				t = old
+				return storage.ErrReused
+			}
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, qRefreshTokenAccessDelete, t.ID)
+		return err
+	})
+	if err != nil {
+		if !errors.Is(err, storage.ErrReused) {
+			t = storage.RefreshToken{}
+		}
+		return t, fmt.Errorf("consume refresh token: %w", err)
+	}
+	return t, nil
 }
 
-func (s *Store) getRefreshToken(ctx context.Context, op, query string, args ...any) (storage.RefreshToken, error) {
+// getRefreshToken reads one refresh token and whether it was used.
+func (s *Store) getRefreshToken(ctx context.Context, query string, args ...any) (storage.RefreshToken, bool, error) {
 	var r refreshTokenRow
 	if err := s.get(ctx, &r, query, args...); err != nil {
-		return storage.RefreshToken{}, fmt.Errorf("%s: %w", op, err)
+		return storage.RefreshToken{}, false, err
 	}
 	t, err := r.refreshToken()
 	if err != nil {
-		return storage.RefreshToken{}, fmt.Errorf("%s: %w", op, err)
+		return storage.RefreshToken{}, false, err
 	}
-	return t, nil
+	return t, !r.UsedAt.t.IsZero(), nil
+}
+
+// DeleteGrant deletes every access and refresh token of one grant.
+func (s *Store) DeleteGrant(ctx context.Context, grantID string) error {
+	if grantID == "" { // tokens issued outside any grant share no family
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *Store) error {
+		if _, err := tx.exec(ctx, qGrantAccessTokensDelete, grantID); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, qGrantRefreshTokensDelete, grantID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete grant: %w", err)
+	}
+	return nil
 }
 
 // DeleteRefreshToken revokes a refresh token and the access tokens issued

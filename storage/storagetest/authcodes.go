@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -13,7 +14,31 @@ func authCodeTests() []test {
 		{"ConsumeOnce", testAuthCodeConsumeOnce},
 		{"Expired", testAuthCodeExpired},
 		{"DuplicateHash", testAuthCodeDuplicateHash},
+		{"OnePerAuthRequest", testAuthCodeOnePerRequest},
 	}
+}
+
+// A code is issued once per auth request: a second one is refused, so a
+// request cannot be redeemed twice through two codes.
+func testAuthCodeOnePerRequest(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	req := w.doneAuthRequest(t, s)
+	c := mustCreateAuthCode(t, s, newAuthCode(req.ID))
+	requireAlreadyExists(t, s.CreateAuthCode(ctx, newAuthCode(req.ID)), "create a second code of one auth request")
+	got, err := s.ConsumeAuthCode(ctx, c.Hash, odd(0))
+	mustOK(t, err, "consume auth code")
+	checkSame(t, "AuthCode", got, c)
+}
+
+// requireReused checks that err is ErrReused and that the row came back
+// with it, so the caller can revoke what the first use granted.
+func requireReused[T any](t *testing.T, got T, err error, want T, what string) {
+	t.Helper()
+	if !errors.Is(err, storage.ErrReused) {
+		t.Fatalf("%s: %v, want ErrReused", what, err)
+	}
+	checkSame(t, what, got, want)
 }
 
 func (w world) doneAuthRequest(t *testing.T, s storage.Store) storage.AuthRequest {
@@ -32,16 +57,18 @@ func testAuthCodeRoundTrip(t *testing.T, s storage.Store) {
 func testAuthCodeConsumeOnce(t *testing.T, s storage.Store) {
 	ctx := t.Context()
 	w := newWorld(t, s)
-	req := w.doneAuthRequest(t, s)
-	c := mustCreateAuthCode(t, s, newAuthCode(req.ID))
-	neighbour := mustCreateAuthCode(t, s, newAuthCode(req.ID))
+	c := mustCreateAuthCode(t, s, newAuthCode(w.doneAuthRequest(t, s).ID))
+	neighbour := mustCreateAuthCode(t, s, newAuthCode(w.doneAuthRequest(t, s).ID))
 	_, err := s.ConsumeAuthCode(ctx, c.Hash, odd(0))
 	mustOK(t, err, "consume auth code")
-	_, err = s.ConsumeAuthCode(ctx, c.Hash, odd(0))
-	requireNotFound(t, err, "consume auth code twice")
+	got, err := s.ConsumeAuthCode(ctx, c.Hash, odd(0))
+	requireReused(t, got, err, c, "consume auth code twice")
+	// Once expired, a used code is forgotten like any other.
+	_, err = s.ConsumeAuthCode(ctx, c.Hash, c.ExpiresAt)
+	requireNotFound(t, err, "consume a used auth code after its expiry")
 	_, err = s.ConsumeAuthCode(ctx, storage.HashSecret("unknown"), odd(0))
 	requireNotFound(t, err, "consume unknown auth code")
-	got, err := s.ConsumeAuthCode(ctx, neighbour.Hash, odd(0))
+	got, err = s.ConsumeAuthCode(ctx, neighbour.Hash, odd(0))
 	mustOK(t, err, "consume neighbour")
 	checkSame(t, "untouched AuthCode", got, neighbour)
 }

@@ -44,21 +44,27 @@ func race(n int, fn func(i int) error) []error {
 // got the row and every other one got ErrNotFound.
 func requireOneWinner(t *testing.T, what string, errs []error) {
 	t.Helper()
+	requireOneWinnerOf(t, what, errs, storage.ErrNotFound)
+}
+
+// requireOneWinnerOf is requireOneWinner where every loser gets loss.
+func requireOneWinnerOf(t *testing.T, what string, errs []error, loss error) {
+	t.Helper()
 	wins, lost := 0, 0
 	var other []error
 	for _, err := range errs {
 		switch {
 		case err == nil:
 			wins++
-		case errors.Is(err, storage.ErrNotFound):
+		case errors.Is(err, loss):
 			lost++
 		default:
 			other = append(other, err)
 		}
 	}
 	if wins != 1 || lost != len(errs)-1 {
-		t.Errorf("%s by %d callers at once: %d got it, %d got ErrNotFound, %d failed otherwise; want exactly 1 winner",
-			what, len(errs), wins, lost, len(other))
+		t.Errorf("%s by %d callers at once: %d got it, %d got %v, %d failed otherwise; want exactly 1 winner",
+			what, len(errs), wins, lost, loss, len(other))
 	}
 	for i, err := range other {
 		if i == 3 {
@@ -116,7 +122,7 @@ func testRaceConsumeAuthCode(t *testing.T, s storage.Store) {
 		_, err := s.ConsumeAuthCode(ctx, c.Hash, odd(0))
 		return err
 	})
-	requireOneWinner(t, "ConsumeAuthCode", errs)
+	requireOneWinnerOf(t, "ConsumeAuthCode", errs, storage.ErrReused)
 }
 
 func testRaceConsumeRefreshToken(t *testing.T, s storage.Store) {
@@ -128,7 +134,7 @@ func testRaceConsumeRefreshToken(t *testing.T, s storage.Store) {
 		_, err := s.ConsumeRefreshToken(ctx, r.Hash, odd(0))
 		return err
 	})
-	requireOneWinner(t, "ConsumeRefreshToken", errs)
+	requireOneWinnerOf(t, "ConsumeRefreshToken", errs, storage.ErrReused)
 }
 
 func testRaceCompleteTransaction(t *testing.T, s storage.Store) {

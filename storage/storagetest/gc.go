@@ -106,7 +106,9 @@ func expiringKinds(s storage.Store, w world, keeper storage.AuthRequest) []expir
 			return func(ctx context.Context, now time.Time) error { _, err := s.GetAuthRequest(ctx, r.ID, now); return err }
 		}},
 		{"auth code", func(t *testing.T, expires time.Time) func(context.Context, time.Time) error {
-			c := newAuthCode(keeper.ID)
+			// One code per auth request: each code gets a request that
+			// outlives the test's GC.
+			c := newAuthCode(mustCreateAuthRequest(t, s, w.pendingAuthRequest()).ID)
 			c.CreatedAt, c.ExpiresAt = expires.Add(-time.Hour), expires
 			mustCreateAuthCode(t, s, c)
 			return func(ctx context.Context, now time.Time) error {

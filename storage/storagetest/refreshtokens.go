@@ -19,6 +19,52 @@ func refreshTokenTests() []test {
 		{"Unique", testRefreshTokenUnique},
 		{"Delete", testRefreshTokenDelete},
 		{"DeleteTokensOfUser", testDeleteTokensOfUser},
+		{"DeleteGrant", testDeleteGrant},
+	}
+}
+
+// DeleteGrant revokes one sign-in's whole family of tokens, used or not,
+// and nothing of another grant or of no grant.
+func testDeleteGrant(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	grant, other := storage.NewID(), storage.NewID()
+	family := func(g string) (storage.RefreshToken, storage.RefreshToken, storage.AccessToken) {
+		used := w.refreshToken()
+		used.GrantID = g
+		mustCreateRefreshToken(t, s, used)
+		_, err := s.ConsumeRefreshToken(ctx, used.Hash, odd(0))
+		mustOK(t, err, "rotate refresh token")
+		current := w.refreshToken()
+		current.GrantID = g
+		mustCreateRefreshToken(t, s, current)
+		a := w.accessToken(current.ID)
+		a.GrantID = g
+		return used, current, mustCreateAccessToken(t, s, a)
+	}
+	used, current, access := family(grant)
+	otherUsed, otherCurrent, otherAccess := family(other)
+	noGrant := mustCreateAccessToken(t, s, w.accessToken(""))
+
+	mustOK(t, s.DeleteGrant(ctx, grant), "delete grant")
+	mustOK(t, s.DeleteGrant(ctx, grant), "delete a grant again")
+	mustOK(t, s.DeleteGrant(ctx, ""), "delete the empty grant")
+	for _, r := range []storage.RefreshToken{used, current} {
+		_, err := s.GetRefreshTokenByHash(ctx, r.Hash, odd(0))
+		requireNotFound(t, err, "refresh token of a deleted grant")
+	}
+	_, err := s.GetAccessToken(ctx, access.ID, odd(0))
+	requireNotFound(t, err, "access token of a deleted grant")
+
+	got, err := s.GetRefreshTokenByHash(ctx, otherUsed.Hash, odd(0))
+	requireReused(t, got, err, otherUsed, "used refresh token of another grant")
+	got, err = s.GetRefreshTokenByHash(ctx, otherCurrent.Hash, odd(0))
+	mustOK(t, err, "refresh token of another grant")
+	checkSame(t, "RefreshToken", got, otherCurrent)
+	for _, a := range []storage.AccessToken{otherAccess, noGrant} {
+		gotA, err := s.GetAccessToken(ctx, a.ID, odd(0))
+		mustOK(t, err, "access token of another grant")
+		checkSame(t, "AccessToken", gotA, a)
 	}
 }
 
@@ -65,11 +111,13 @@ func testRefreshTokenConsumeOnce(t *testing.T, s storage.Store) {
 	neighbour := mustCreateRefreshToken(t, s, w.refreshToken())
 	_, err := s.ConsumeRefreshToken(ctx, r.Hash, odd(0))
 	mustOK(t, err, "consume refresh token")
-	_, err = s.ConsumeRefreshToken(ctx, r.Hash, odd(0))
-	requireNotFound(t, err, "consume refresh token twice")
-	_, err = s.GetRefreshTokenByHash(ctx, r.Hash, odd(0))
-	requireNotFound(t, err, "get consumed refresh token")
-	got, err := s.GetRefreshTokenByHash(ctx, neighbour.Hash, odd(0))
+	got, err := s.ConsumeRefreshToken(ctx, r.Hash, odd(0))
+	requireReused(t, got, err, r, "consume refresh token twice")
+	got, err = s.GetRefreshTokenByHash(ctx, r.Hash, odd(0))
+	requireReused(t, got, err, r, "get consumed refresh token")
+	_, err = s.ConsumeRefreshToken(ctx, r.Hash, r.ExpiresAt)
+	requireNotFound(t, err, "consume a used refresh token after its expiry")
+	got, err = s.GetRefreshTokenByHash(ctx, neighbour.Hash, odd(0))
 	mustOK(t, err, "get neighbour")
 	checkSame(t, "untouched RefreshToken", got, neighbour)
 }

@@ -28,6 +28,8 @@ func newApp() storage.App {
 		TransactionTTL:   301 * time.Second,
 		CeremonyTimeout:  121 * time.Second,
 		NonceTTL:         299 * time.Second,
+		LogoURL:          "https://shop.example/logo.svg?v=1,2",
+		AccentColor:      "#0a7cff",
 		CreatedAt:        odd(-48 * time.Hour),
 		UpdatedAt:        odd(-47 * time.Hour),
 	}
@@ -146,7 +148,14 @@ func newClient(appID string) storage.Client {
 		RedirectURIs:           []string{"https://rp.example/cb?a=1,2&b=%22x%22", "http://127.0.0.1:9000/callback"},
 		PostLogoutRedirectURIs: []string{"https://rp.example/bye", "https://rp.example/logged-out?x=1,2"},
 		JWKS:                   []byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`),
+		JWKSURI:                "https://rp.example/jwks.json",
 		AccessTokenType:        "jwt",
+		Scopes:                 []string{"profile", "email", "offline_access", "api:read, write"},
+		IDTokenLifetime:        59 * time.Minute,
+		AccessTokenLifetime:    31 * time.Minute,
+		RefreshTokenLifetime:   29 * 24 * time.Hour,
+		RequireACR:             "phrh",
+		RequireUV:              true,
 		CreatedAt:              odd(-30 * time.Hour),
 		UpdatedAt:              odd(-29 * time.Hour),
 	}
@@ -212,6 +221,7 @@ func newAccessToken(appID, clientID, userID, sessionID, deviceID, refreshTokenID
 		SessionID:      sessionID,
 		DeviceID:       deviceID,
 		RefreshTokenID: refreshTokenID,
+		GrantID:        "grant-" + storage.NewID(),
 		CreatedAt:      odd(-time.Minute),
 		ExpiresAt:      odd(time.Hour),
 	}
@@ -232,6 +242,7 @@ func newRefreshToken(appID, clientID, userID, sessionID, deviceID string) storag
 		AuthTime:  odd(-5 * time.Minute),
 		AMR:       []string{"swk", "user", "mfa"},
 		ACR:       "phr",
+		GrantID:   "grant-" + storage.NewID(),
 		CreatedAt: odd(-time.Minute),
 		ExpiresAt: odd(time.Hour),
 	}
