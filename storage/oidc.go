@@ -38,7 +38,7 @@ type Client struct {
 	// RequireUV demands user verification in every sign-in of the client.
 	RequireUV bool
 	CreatedAt time.Time
-	UpdatedAt              time.Time
+	UpdatedAt time.Time
 }
 
 // ClientStore persists OIDC clients.

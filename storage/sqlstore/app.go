@@ -55,7 +55,7 @@ func (r *appRow) app() (storage.App, error) {
 		CeremonyTimeout: time.Duration(r.CeremonyTimeout),
 		NonceTTL:        time.Duration(r.NonceTTL),
 		LogoURL:         r.LogoURL, AccentColor: r.AccentColor,
-		CreatedAt:       r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
+		CreatedAt: r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
 	}, nil
 }
 

@@ -65,7 +65,7 @@ func (r *clientRow) client() (storage.Client, error) {
 		AccessTokenLifetime:  time.Duration(r.AccessTokenLifetime),
 		RefreshTokenLifetime: time.Duration(r.RefreshTokenLifetime),
 		RequireACR:           r.RequireACR, RequireUV: r.RequireUV,
-		CreatedAt:            r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
+		CreatedAt: r.CreatedAt.t, UpdatedAt: r.UpdatedAt.t,
 	}, nil
 }
 
