@@ -4,8 +4,19 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/passbridge/passbridge/provider/httpapi"
+)
+
+// Defaults of the failed-attempt limit (Deps.FailedAuthRate,
+// Deps.FailedAuthBurst): a person mistyping a key or an app ID is never held
+// up, and a client guessing gets one try a second.
+const (
+	DefaultFailedAuthRate  = 1.0
+	DefaultFailedAuthBurst = 20
 )
 
 // rateLimitKey names the client a request counts against: its address, for
@@ -15,8 +26,11 @@ import (
 // The API-key routes are not limited per address: every call of a customer's
 // backend comes from the same few addresses, so a per-address bucket would
 // cap the sign-ins of all its users together; those calls are authenticated
-// by a 256-bit key. CORS preflights take no token either: they touch neither
-// the store nor a ceremony, and a page's every call is preceded by one.
+// by a 256-bit key. CORS preflights take no token either: a page's every
+// call is preceded by one, and they start no ceremony. What they and the
+// API-key routes do cost is the app's lookup, which the app cache answers
+// from memory (storage/cachestore); what proves nothing — an unknown app, a
+// missing or wrong key — is limited apart, per address, by failureKey.
 //
 // The key is the address alone, not the address and the app of the path:
 // the app ID is the client's to choose, so a client cycling through made-up
@@ -29,6 +43,26 @@ func rateLimitKey(c *gin.Context) string {
 		return ""
 	}
 	return clientAddress(c.ClientIP())
+}
+
+// failureKey names the client a failed attempt counts against (see
+// httpapi.LimitFailures): its address, as for rateLimitKey, on every route.
+// Only LoadApp and RequireAPIKey consult it.
+func failureKey(c *gin.Context) string {
+	return clientAddress(c.ClientIP())
+}
+
+// newFailureLimiter builds the limiter of failed attempts from deps, with
+// the defaults for what deps leave unset.
+func newFailureLimiter(deps Deps, now func() time.Time, refused func()) (*httpapi.RateLimiter, error) {
+	rate, burst := deps.FailedAuthRate, deps.FailedAuthBurst
+	if rate == 0 {
+		rate = DefaultFailedAuthRate
+	}
+	if burst == 0 {
+		burst = DefaultFailedAuthBurst
+	}
+	return httpapi.NewRateLimiter(httpapi.RateLimiterConfig{Rate: rate, Burst: burst, Now: now, Refused: refused})
 }
 
 // isClientRoute reports whether route is one of the Flex client API's

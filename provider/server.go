@@ -36,6 +36,16 @@ type Deps struct {
 	// RateLimitBurst is how many requests a client may make at once; at
 	// least 1 when RateLimit is set.
 	RateLimitBurst int
+	// FailedAuthRate is how many failed attempts per second (an unknown app,
+	// a missing or wrong API key) one client may make in the long run to
+	// the routes that load an app; 0 means DefaultFailedAuthRate. Once a
+	// client has spent them, those routes refuse it (429) before any lookup,
+	// valid key or not, until one is back. It applies whenever RateLimit is
+	// set.
+	FailedAuthRate float64
+	// FailedAuthBurst is how many failed attempts a client may make at
+	// once; 0 means DefaultFailedAuthBurst.
+	FailedAuthBurst int
 	// TrustedProxies are the addresses or CIDR prefixes of reverse proxies
 	// whose X-Forwarded-For header names the client. Empty: no header is
 	// believed and the peer address is the client (the one safe default).
@@ -70,6 +80,8 @@ type Server struct {
 	now     func() time.Time
 	metrics *metrics
 	limiter *httpapi.RateLimiter // nil: no rate limit
+	// failures limits failed attempts per client; nil when limiter is.
+	failures *httpapi.RateLimiter
 	// metricsEngine is MetricsHandler: /metrics alone. With
 	// metricsSeparate the public engine lacks /metrics.
 	metricsEngine   *gin.Engine
@@ -115,6 +127,9 @@ func New(deps Deps) (*Server, error) {
 			return nil, fmt.Errorf("provider: rate limit: %w", err)
 		}
 		s.limiter = l
+		if s.failures, err = newFailureLimiter(deps, now, s.metrics.rateLimited.Inc); err != nil {
+			return nil, fmt.Errorf("provider: rate limit of failed attempts: %w", err)
+		}
 	}
 	engine, err := s.newEngine(deps)
 	if err != nil {
@@ -139,6 +154,9 @@ func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 	// a flood never turns into database load.
 	if s.limiter != nil {
 		r.Use(httpapi.RateLimit(s.limiter, rateLimitKey))
+	}
+	if s.failures != nil {
+		r.Use(httpapi.LimitFailures(s.failures, failureKey))
 	}
 	r.Use(httpapi.BodyLimit(deps.MaxBodyBytes))
 

@@ -23,18 +23,25 @@ const touchEvery = time.Minute
 const maxAppIDLen = 128
 
 // LoadApp loads the app named by the :app_id route parameter into the
-// context (see App). An unknown app is a 404 app_not_found.
+// context (see App). An unknown app is a 404 app_not_found, and a failed
+// attempt for LimitFailures; a client that has spent its failed attempts is
+// refused with 429 rate_limited before the lookup.
 func LoadApp(store storage.AppStore) gin.HandlerFunc {
 	return Handle(func(c *gin.Context) error {
+		if err := refuseIfFailing(c); err != nil {
+			return err
+		}
 		id := c.Param("app_id")
 		// An ID no app could have (too long, not UTF-8, with control
 		// characters) is not worth a query, and PostgreSQL would refuse
 		// such text with an error rather than find nothing.
 		if id == "" || len(id) > maxAppIDLen || !printableID(id) {
+			countFailure(c)
 			return errAppNotFound
 		}
 		app, err := store.GetApp(c.Request.Context(), id)
 		if errors.Is(err, storage.ErrNotFound) {
+			countFailure(c)
 			return errAppNotFound
 		}
 		if err != nil {
@@ -58,7 +65,9 @@ func App(c *gin.Context) storage.App {
 // RequireAPIKey authenticates the backend of the app LoadApp loaded with
 // "Authorization: Bearer <API key>". A missing, malformed or unknown key and
 // a key of another app are refused alike (401 invalid_access_token, one
-// message) so the answer reveals nothing about which keys exist. On success
+// message) so the answer reveals nothing about which keys exist; each is a
+// failed attempt for LimitFailures, and a client that has spent its failed
+// attempts is refused with 429 rate_limited before the lookup. On success
 // the key's LastUsedAt is refreshed (best effort) and "api_key:<id>" becomes
 // the request's Actor.
 func RequireAPIKey(store storage.APIKeyStore, now func() time.Time) gin.HandlerFunc {
@@ -69,6 +78,11 @@ func RequireAPIKey(store storage.APIKeyStore, now func() time.Time) gin.HandlerF
 		app := App(c)
 		if app.ID == "" {
 			return errors.New("RequireAPIKey used without LoadApp")
+		}
+		// LoadApp checked too, but concurrent failures of the same client
+		// may have spent the bucket since.
+		if err := refuseIfFailing(c); err != nil {
+			return err
 		}
 		secret, ok := bearerToken(c.GetHeader("Authorization"))
 		if !ok {
@@ -95,7 +109,9 @@ func RequireAPIKey(store storage.APIKeyStore, now func() time.Time) gin.HandlerF
 	})
 }
 
+// errInvalidKey counts a failed attempt and returns the 401 refusing it.
 func errInvalidKey(c *gin.Context) error {
+	countFailure(c)
 	// RFC 6750 §3: a 401 for a bearer-protected resource names the scheme.
 	c.Header("WWW-Authenticate", `Bearer realm="passbridge"`)
 	return NewError(http.StatusUnauthorized, CodeInvalidAccessToken, "missing or invalid API key")

@@ -114,6 +114,36 @@ func (l *RateLimiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return ok, retryAfter
 }
 
+// Peek reports whether key's bucket holds a token, taking none. When it is
+// empty it reports false and how long until a token is there, and counts a
+// refused request. A key without a bucket has a full one, and Peek creates
+// none: peeking costs no memory.
+func (l *RateLimiter) Peek(key string) (ok bool, retryAfter time.Duration) {
+	l.mu.Lock()
+	ok = true
+	if e, found := l.buckets[key]; found {
+		now := l.now()
+		if tokens := e.Value.(*bucket).lim.TokensAt(now); tokens < 1 {
+			ok = false
+			retryAfter = seconds((1 - tokens) / float64(l.limit))
+		}
+	}
+	l.mu.Unlock()
+	if !ok && l.refused != nil {
+		l.refused()
+	}
+	return ok, retryAfter
+}
+
+// Take takes a token from key's bucket if one is there. It refuses nothing:
+// it charges for something already done.
+func (l *RateLimiter) Take(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.bucket(key, now).AllowN(now, 1)
+}
+
 // Len is the number of buckets held.
 func (l *RateLimiter) Len() int {
 	l.mu.Lock()
@@ -174,21 +204,27 @@ func RateLimit(l *RateLimiter, key func(*gin.Context) string) gin.HandlerFunc {
 			return
 		}
 		if ok, wait := l.Allow(k); !ok {
-			c.Header("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
-			// A browser page must be able to read the refusal (its code and
-			// Retry-After) to back off, and the limiter runs before anything
-			// knows the app's origins. The answer carries no data and no
-			// credentials are allowed, so any origin may read it.
-			if origin := c.GetHeader("Origin"); origin != "" {
-				c.Header("Access-Control-Allow-Origin", origin)
-				c.Header("Access-Control-Expose-Headers", "Retry-After")
-				c.Header("Vary", "Origin")
-			}
-			Fail(c, errRateLimited)
+			Fail(c, tooManyRequests(c, wait))
 			return
 		}
 		c.Next()
 	}
+}
+
+// tooManyRequests sets the headers of a 429 that may be retried after wait
+// and returns the error to answer it with.
+func tooManyRequests(c *gin.Context, wait time.Duration) error {
+	c.Header("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
+	// A browser page must be able to read the refusal (its code and
+	// Retry-After) to back off, and the limiter runs before anything knows
+	// the app's origins. The answer carries no data and no credentials are
+	// allowed, so any origin may read it.
+	if origin := c.GetHeader("Origin"); origin != "" {
+		c.Header("Access-Control-Allow-Origin", origin)
+		c.Header("Access-Control-Expose-Headers", "Retry-After")
+		c.Header("Vary", "Origin")
+	}
+	return errRateLimited
 }
 
 // retryAfterSeconds rounds a wait up to whole seconds, at least 1: a client

@@ -22,6 +22,7 @@ const (
 	keyRequestID
 	keyApp
 	keyActor
+	keyFailureLimit
 )
 
 // RequestID gives every request an ID, echoed in the response header and

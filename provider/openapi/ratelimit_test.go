@@ -12,7 +12,7 @@ import (
 // Once a client has spent its rate limit, every operation of the browser
 // client API answers a 429 that the document describes (the Error shape with
 // rate_limited and the required Retry-After header), and every other /v1
-// operation, documented without a 429, is still served.
+// operation is still served: the API-key routes are not limited per address.
 func TestRateLimitedAnswersConform(t *testing.T) {
 	// One request per 1,000 seconds: no token comes back during the test.
 	w := newWorld(t, func(d *provider.Deps) { d.RateLimit = 0.001; d.RateLimitBurst = 1 })
@@ -64,6 +64,59 @@ func TestRateLimitedAnswersConform(t *testing.T) {
 		})
 	}
 	// What is not under /v1 is not limited.
+	for _, p := range []string{"/healthz", "/openapi.json", "/.well-known/webauthn", "/sdk/flex.js"} {
+		want(t, w.do(t, call{method: "GET", template: p}), 200, "")
+	}
+}
+
+// Once a client has spent its failed attempts (here on missing API keys),
+// every operation under /v1/apps/{app_id} answers it with a documented 429,
+// valid key or not; what lies outside is not limited.
+func TestFailedAttemptRefusalsConform(t *testing.T) {
+	// One failed attempt per 1,000 seconds: no token comes back during the test.
+	w := newWorld(t, func(d *provider.Deps) {
+		d.RateLimit, d.RateLimitBurst = 50, 100
+		d.FailedAuthRate, d.FailedAuthBurst = 0.001, 3
+	})
+	users := call{method: "GET", template: "/v1/apps/{app_id}/users", noKey: true}
+	for range 3 {
+		want(t, w.do(t, users), 401, "invalid_access_token")
+	}
+
+	paths, err := openapi.Paths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for path, methods := range paths {
+		if strings.HasPrefix(path, "/v1/apps/{app_id}/") {
+			for _, m := range methods {
+				ops = append(ops, m+" "+path)
+			}
+		}
+	}
+	slices.Sort(ops)
+	if len(ops) < 18 {
+		t.Fatalf("found %d operations under /v1/apps/{app_id}, want every one", len(ops))
+	}
+	for _, op := range ops {
+		method, path, _ := strings.Cut(op, " ")
+		t.Run(op, func(t *testing.T) {
+			c := call{method: method, template: path, params: map[string]string{"user_id": "u1", "device_id": "d1"}}
+			if method == "POST" || method == "PATCH" {
+				c.body = "{}"
+			}
+			a := w.do(t, c)
+			code := "rate_limited"
+			if strings.HasSuffix(path, "/run-command") {
+				code = "RateLimited"
+			}
+			want(t, a, 429, code)
+			if a.header.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		})
+	}
 	for _, p := range []string{"/healthz", "/openapi.json", "/.well-known/webauthn", "/sdk/flex.js"} {
 		want(t, w.do(t, call{method: "GET", template: p}), 200, "")
 	}

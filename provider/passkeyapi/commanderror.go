@@ -48,6 +48,7 @@ var commandErrorTable = []struct {
 	{"", ceremony.CodeUserInactive, http.StatusForbidden, "UserInactive"},
 	{"", ceremony.CodeInvalidNonce, http.StatusUnauthorized, "InvalidNonce"},
 	{"", ceremony.CodeVerificationFailed, http.StatusUnprocessableEntity, "VerificationFailed"},
+	{"", httpapi.CodeRateLimited, http.StatusTooManyRequests, "RateLimited"},
 	{"", httpapi.CodeStoreUnavailable, http.StatusServiceUnavailable, "ServiceUnavailable"},
 	{"", httpapi.CodeInternal, http.StatusInternalServerError, "UnexpectedError"},
 }

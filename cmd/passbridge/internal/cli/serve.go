@@ -12,6 +12,7 @@ import (
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/storage"
+	"github.com/passbridge/passbridge/storage/cachestore"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 )
 
@@ -63,11 +64,13 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 	if err := warnMisfitClients(ctx, st, cfg.Issuer, log); err != nil {
 		return err
 	}
-	svc, err := ceremony.New(ceremony.Config{Store: st})
+	// Apps are read from memory, for up to cachestore.DefaultTTL (5 s).
+	cached := cachestore.New(st, cachestore.Config{Now: c.env.Now})
+	svc, err := ceremony.New(ceremony.Config{Store: cached})
 	if err != nil {
 		return err
 	}
-	srv, err := provider.New(c.serverDeps(cfg, st, svc, masterKey, log))
+	srv, err := provider.New(c.serverDeps(cfg, cached, svc, masterKey, log))
 	if err != nil {
 		return err
 	}
