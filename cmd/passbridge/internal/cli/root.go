@@ -65,6 +65,7 @@ func NewRoot(env Env) *cobra.Command {
 		c.appsCommand(),
 		c.apiKeysCommand(),
 		c.clientsCommand(),
+		c.keysCommand(),
 		c.versionCommand(),
 	)
 	return root
