@@ -12,6 +12,7 @@ import (
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/storage"
+	"github.com/passbridge/passbridge/provider/signing"
 	"github.com/passbridge/passbridge/storage/cachestore"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 )
@@ -58,6 +59,11 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer st.Close()
+	// Every instance sharing the store must hold the same master key: the
+	// first start records a check value, any other key stops here.
+	if err := signing.CheckMasterKey(ctx, st, masterKey, c.now()); err != nil {
+		return err
+	}
 	if err := c.ensureDefaultApp(ctx, st, cfg.Issuer, cfg.DataDir, log); err != nil {
 		return err
 	}

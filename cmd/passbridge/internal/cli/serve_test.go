@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
+	"github.com/passbridge/passbridge/provider/signing"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
@@ -322,4 +323,31 @@ func TestServePostgresNeedsMasterKey(t *testing.T) {
 	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
 		t.Fatalf("refused serve wrote the data dir: %v", err)
 	}
+}
+
+// An instance started with another master key than the store was set up
+// with refuses to start, saying so, and changes nothing.
+func TestServeRefusesAnotherMasterKey(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db string) {
+		first, second := storage.RandomBytes(32), storage.RandomBytes(32)
+		st := openDB(t, db)
+		if err := signing.CheckMasterKey(t.Context(), st, first, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		_ = st.Close()
+		env := map[string]string{
+			"PASSBRIDGE_DATA_DIR":     filepath.Join(t.TempDir(), "data"),
+			"PASSBRIDGE_DATABASE_URL": db,
+			"PASSBRIDGE_MASTER_KEY":   base64.StdEncoding.EncodeToString(second),
+		}
+		res := run(t, env, "serve")
+		if !errors.Is(res.err, signing.ErrMasterKeyMismatch) || !strings.Contains(res.err.Error(), "same master key") {
+			t.Fatalf("serve with another master key: %v, want ErrMasterKeyMismatch saying what to do", res.err)
+		}
+		st = openDB(t, db)
+		defer st.Close()
+		if apps, err := st.ListApps(t.Context()); err != nil || len(apps) != 0 {
+			t.Fatalf("refused serve created apps: %v %v", apps, err)
+		}
+	})
 }
