@@ -11,8 +11,8 @@ import (
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 	"github.com/passbridge/passbridge/provider"
-	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/provider/signing"
+	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/cachestore"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 )
