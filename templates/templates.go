@@ -19,7 +19,7 @@ import (
 // that matches nothing fails the build; "all:" keeps files whose names start
 // with "." or "_".
 //
-//go:embed all:static
+//go:embed all:static all:pages
 var embedded embed.FS
 
 // FS returns the files compiled into the binary, rooted so that paths read

@@ -30,6 +30,7 @@ func Undocumented() []string {
 		"/login",
 		"/login/*",
 		"/logout",
+		"/logged-out",
 		"/account",
 		"/account/*",
 		"/static/*",

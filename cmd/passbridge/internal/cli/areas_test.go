@@ -10,6 +10,7 @@ import (
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/provider/openapi"
+	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
@@ -29,7 +30,17 @@ func TestServedRoutesAreDocumented(t *testing.T) {
 			cfg := config.Default()
 			cfg.MetricsListen = metricsListen
 			c := &cli{env: Env{Now: time.Now}}
-			srv, err := provider.New(c.serverDeps(cfg, st, svc, nil, slog.New(slog.DiscardHandler)))
+			masterKey := storage.RandomBytes(32)
+			log := slog.New(slog.DiscardHandler)
+			keys, err := signingKeys(t.Context(), st, masterKey, cfg.SigningAlg, time.Now, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deps, err := c.serverDeps(cfg, st, svc, keys, masterKey, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, err := provider.New(deps)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,7 +39,7 @@ func (c *cli) serveCommand() *cobra.Command {
 			return c.serve(cmd.Context(), cfg)
 		},
 	}
-	config.AddFlags(cmd.Flags(), config.KeyListen, config.KeyMetricsListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile,
+	config.AddFlags(cmd.Flags(), config.KeyListen, config.KeyMetricsListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile, config.KeySigningAlg,
 		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout)
 	return cmd
 }
@@ -76,7 +76,15 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	srv, err := provider.New(c.serverDeps(cfg, cached, svc, masterKey, log))
+	keys, err := signingKeys(ctx, cached, masterKey, cfg.SigningAlg, c.env.Now, log)
+	if err != nil {
+		return err
+	}
+	deps, err := c.serverDeps(cfg, cached, svc, keys, masterKey, log)
+	if err != nil {
+		return err
+	}
+	srv, err := provider.New(deps)
 	if err != nil {
 		return err
 	}
@@ -115,7 +123,11 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 }
 
 // serverDeps is what serve builds the server from.
-func (c *cli) serverDeps(cfg config.Config, st storage.Store, svc *ceremony.Service, masterKey []byte, log *slog.Logger) provider.Deps {
+func (c *cli) serverDeps(cfg config.Config, st storage.Store, svc *ceremony.Service, keys *signing.Manager, masterKey []byte, log *slog.Logger) (provider.Deps, error) {
+	list, err := areas(areaDeps{store: st, ceremony: svc, log: log, issuer: cfg.Issuer, now: c.env.Now, keys: keys, masterKey: masterKey})
+	if err != nil {
+		return provider.Deps{}, err
+	}
 	return provider.Deps{
 		Store:           st,
 		Ceremony:        svc,
@@ -128,8 +140,8 @@ func (c *cli) serverDeps(cfg config.Config, st storage.Store, svc *ceremony.Serv
 		TrustedProxies:  cfg.ProxyList(),
 		MetricsSeparate: cfg.MetricsListen != "",
 		Now:             c.env.Now,
-		Areas:           areas(areaDeps{store: st, ceremony: svc, log: log, issuer: cfg.Issuer, now: c.env.Now}),
-	}
+		Areas:           list,
+	}, nil
 }
 
 // openForServe opens and migrates the store, waiting a while for a database

@@ -14,6 +14,7 @@ import (
 type Config struct {
 	Listen          string        // address the HTTP server listens on
 	MetricsListen   string        // separate address for /metrics; "": /metrics is served on Listen
+	SigningAlg      string        // algorithm of new OIDC signing keys
 	Issuer          string        // public base URL; OIDC issuer
 	DatabaseURL     string        // sqlite://PATH or postgres://…
 	DatabaseURLFile string        // file holding DatabaseURL (it may carry a password)
@@ -40,6 +41,7 @@ const (
 	DefaultRateLimitBurst  = 100
 	DefaultGCInterval      = time.Minute
 	DefaultShutdownTimeout = 15 * time.Second
+	DefaultSigningAlg      = "RS256"
 )
 
 // Default returns the configuration used where nothing else is set. The
@@ -48,6 +50,7 @@ func Default() Config {
 	return Config{
 		Listen:          DefaultListen,
 		Issuer:          DefaultIssuer,
+		SigningAlg:      DefaultSigningAlg,
 		DataDir:         DefaultDataDir,
 		LogLevel:        DefaultLogLevel,
 		MaxBodyBytes:    DefaultMaxBodyBytes,

@@ -52,6 +52,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		Listen:          "127.0.0.1:8080",
 		Issuer:          "http://localhost:8080",
+		SigningAlg:      "RS256",
 		DatabaseURL:     "sqlite://./data/passbridge.db",
 		DataDir:         "./data",
 		LogLevel:        "info",
@@ -145,17 +146,17 @@ data_dir: /var/lib/from-file
 			"PASSBRIDGE_LISTEN": ":9000", "PASSBRIDGE_ISSUER": "https://e.example.com", "PASSBRIDGE_DATABASE_URL": "sqlite:///tmp/e.db",
 			"PASSBRIDGE_MASTER_KEY": hex.EncodeToString(testKey), "PASSBRIDGE_DATA_DIR": "/tmp/e", "PASSBRIDGE_LOG_LEVEL": "error",
 			"PASSBRIDGE_MAX_BODY_BYTES": "4096", "PASSBRIDGE_GC_INTERVAL": "2m", "PASSBRIDGE_SHUTDOWN_TIMEOUT": "0s",
-			"PASSBRIDGE_RATE_LIMIT": "0.5", "PASSBRIDGE_RATE_LIMIT_BURST": "3",
+			"PASSBRIDGE_RATE_LIMIT": "0.5", "PASSBRIDGE_RATE_LIMIT_BURST": "3", "PASSBRIDGE_SIGNING_ALG": "ES256",
 		}, func(t *testing.T, c Config) {
-			want(t, c, Config{Listen: ":9000", Issuer: "https://e.example.com", DatabaseURL: "sqlite:///tmp/e.db",
+			want(t, c, Config{Listen: ":9000", Issuer: "https://e.example.com", DatabaseURL: "sqlite:///tmp/e.db", SigningAlg: "ES256",
 				MasterKey: hex.EncodeToString(testKey), DataDir: "/tmp/e", LogLevel: "error", MaxBodyBytes: 4096,
 				RateLimit: 0.5, RateLimitBurst: 3, GCInterval: 2 * time.Minute})
 		}},
 		{"every flag", []string{"--listen", ":9001", "--issuer", "https://f.example.com", "--database-url", "sqlite://f.db",
 			"--master-key", base64.StdEncoding.EncodeToString(testKey), "--data-dir", "f", "--log-level", "debug",
 			"--max-body-bytes", "8192", "--rate-limit", "50", "--rate-limit-burst", "60",
-			"--gc-interval", "1h", "--shutdown-timeout", "1m"}, nil, func(t *testing.T, c Config) {
-			want(t, c, Config{Listen: ":9001", Issuer: "https://f.example.com", DatabaseURL: "sqlite://f.db",
+			"--gc-interval", "1h", "--shutdown-timeout", "1m", "--signing-alg", "EdDSA"}, nil, func(t *testing.T, c Config) {
+			want(t, c, Config{Listen: ":9001", Issuer: "https://f.example.com", DatabaseURL: "sqlite://f.db", SigningAlg: "EdDSA",
 				MasterKey: base64.StdEncoding.EncodeToString(testKey), DataDir: "f", LogLevel: "debug", MaxBodyBytes: 8192,
 				RateLimit: 50, RateLimitBurst: 60, GCInterval: time.Hour, ShutdownTimeout: time.Minute})
 		}},
@@ -490,6 +491,24 @@ func TestNoGeneratedMasterKeyForPostgres(t *testing.T) {
 		cfg.MasterKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 		if k, err := cfg.ResolveMasterKey(slog.New(slog.DiscardHandler)); err != nil || len(k) != 32 {
 			t.Fatalf("%s with a key: %v", url, err)
+		}
+	}
+}
+
+func TestSigningAlg(t *testing.T) {
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		cfg := Default()
+		cfg.DatabaseURL = "sqlite://x.db"
+		cfg.SigningAlg = alg
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("signing_alg %s refused: %v", alg, err)
+		}
+	}
+	for _, alg := range []string{"", "HS256", "none", "rs256", "PS256"} {
+		cfg := Default()
+		cfg.SigningAlg = alg
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "signing_alg") {
+			t.Errorf("signing_alg %q: %v, want refused", alg, err)
 		}
 	}
 }

@@ -34,6 +34,7 @@ const (
 	KeyTrustedProxies  = "trusted_proxies"
 	KeyGCInterval      = "gc_interval"
 	KeyShutdownTimeout = "shutdown_timeout"
+	KeySigningAlg      = "signing_alg"
 )
 
 // keys lists every setting, in the order help shows them.
@@ -63,6 +64,7 @@ func keys() []key {
 		str(KeyListen, "address to listen on (host:port)", func(c *Config) *string { return &c.Listen }),
 		str(KeyMetricsListen, "separate address (host:port) to serve /metrics on, off the public listener (default: none; /metrics is served on listen)", func(c *Config) *string { return &c.MetricsListen }),
 		str(KeyIssuer, "public base URL of this server (OIDC issuer)", func(c *Config) *string { return &c.Issuer }),
+		str(KeySigningAlg, "algorithm of new OIDC signing keys: RS256, ES256 or EdDSA (takes effect through key rotation)", func(c *Config) *string { return &c.SigningAlg }),
 		str(KeyDatabaseURL, "sqlite://PATH or postgres://… (default sqlite://<data_dir>/passbridge.db)", func(c *Config) *string { return &c.DatabaseURL }),
 		str(KeyDatabaseURLFile, "file holding the database URL", func(c *Config) *string { return &c.DatabaseURLFile }),
 		str(KeyMasterKey, "32-byte key (base64 or hex) that encrypts secrets at rest (default: generated into <data_dir>/master.key)", func(c *Config) *string { return &c.MasterKey }),

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ func (c Config) Validate() error {
 
 	if err := checkListen(c.Listen); err != nil {
 		add("listen %q: %v", c.Listen, err)
+	}
+	if !slices.Contains([]string{"RS256", "ES256", "EdDSA"}, c.SigningAlg) {
+		add("signing_alg %q: want RS256, ES256 or EdDSA", c.SigningAlg)
 	}
 	if c.MetricsListen != "" {
 		if err := checkMetricsListen(c.MetricsListen, c.Listen); err != nil {

@@ -17,6 +17,7 @@ type yamlFile struct {
 	Listen          *scalar `yaml:"listen"`
 	MetricsListen   *scalar `yaml:"metrics_listen"`
 	Issuer          *scalar `yaml:"issuer"`
+	SigningAlg      *scalar `yaml:"signing_alg"`
 	DatabaseURL     *scalar `yaml:"database_url"`
 	DatabaseURLFile *scalar `yaml:"database_url_file"`
 	MasterKey       *scalar `yaml:"master_key"`

@@ -1,0 +1,273 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/passbridge/passbridge/ceremony"
+	oidcp "github.com/passbridge/passbridge/provider/oidc"
+	"github.com/passbridge/passbridge/storage"
+)
+
+// Deps is what the login page needs.
+type Deps struct {
+	Store    storage.Store
+	Ceremony *ceremony.Service
+	Provider *oidcp.Provider
+	Issuer   string
+	// Templates is the tree of pages/ and static/ (templates.FS()).
+	Templates fs.FS
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Handler serves the login page and its calls.
+type Handler struct {
+	store    storage.Store
+	ceremony *ceremony.Service
+	provider *oidcp.Provider
+	issuer   string
+	origin   string // the issuer's origin: where the page's ceremonies run
+	host     string
+	pages    *template.Template
+	static   fs.FS
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New parses the page templates once.
+func New(deps Deps) (*Handler, error) {
+	if deps.Store == nil || deps.Ceremony == nil || deps.Provider == nil || deps.Templates == nil {
+		return nil, errors.New("login: store, ceremony, provider and templates are required")
+	}
+	u, err := url.Parse(deps.Issuer)
+	if err != nil || u.Host == "" {
+		return nil, errors.New("login: the issuer must be an absolute URL")
+	}
+	pages, err := template.ParseFS(deps.Templates, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(deps.Templates, "static/pages")
+	if err != nil {
+		return nil, err
+	}
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{
+		store: deps.Store, ceremony: deps.Ceremony, provider: deps.Provider,
+		issuer: strings.TrimRight(deps.Issuer, "/"), origin: u.Scheme + "://" + u.Host, host: strings.ToLower(u.Hostname()),
+		pages: pages, static: static, now: now, log: log,
+	}, nil
+}
+
+// RegisterRoutes mounts the page, its calls and its static files.
+func (h *Handler) RegisterRoutes(r *gin.RouterGroup) {
+	r.GET("/login", h.page)
+	r.GET("/login/ceremony", h.ceremonyInfo)
+	r.POST("/login/complete", h.complete)
+	r.GET("/logged-out", h.loggedOut)
+	r.GET("/static/pages/*file", h.serveStatic)
+}
+
+// request is an auth request as the login page loads it, with its client
+// and app.
+type request struct {
+	storage.AuthRequest
+	client storage.Client
+	app    storage.App
+}
+
+// load reads the auth request named by id and checks that it belongs to
+// this browser (DESIGN §6: another browser cannot complete it).
+func (h *Handler) load(ctx context.Context, r *http.Request, id string) (*request, *pageError) {
+	if id == "" || len(id) > 64 {
+		return nil, errNoRequest
+	}
+	ar, err := h.store.GetAuthRequest(ctx, id, h.now())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errNoRequest
+	}
+	if err != nil {
+		return nil, h.internal(ctx, "load auth request", err)
+	}
+	browser := h.provider.Cookies().Browser(r)
+	if browser == nil || !equal(browser, ar.BrowserBinding) {
+		return nil, errOtherBrowser
+	}
+	c, err := h.store.GetClient(ctx, ar.ClientID)
+	if err != nil {
+		return nil, h.internal(ctx, "load client", err)
+	}
+	app, err := h.store.GetApp(ctx, ar.AppID)
+	if err != nil {
+		return nil, h.internal(ctx, "load app", err)
+	}
+	return &request{AuthRequest: ar, client: c, app: app}, nil
+}
+
+// fits reports whether the page can run the app's ceremonies: its origins
+// include the issuer's, and its RP ID is the issuer's host or a registrable
+// suffix of it (WebAuthn L3 §5.1.4.1 and §13.4.9).
+func (h *Handler) fits(app storage.App) bool {
+	hasOrigin := false
+	for _, o := range app.Origins {
+		if o == h.origin {
+			hasOrigin = true
+		}
+	}
+	return hasOrigin && (h.host == app.RPID || strings.HasSuffix(h.host, "."+app.RPID))
+}
+
+// page shows the sign-in page, or goes straight on when the request is done
+// or the browser's session satisfies it.
+func (h *Handler) page(c *gin.Context) {
+	ctx := c.Request.Context()
+	req, perr := h.load(ctx, c.Request, c.Query("auth_request_id"))
+	if perr != nil {
+		h.showError(c, perr)
+		return
+	}
+	if req.Done {
+		c.Redirect(http.StatusFound, h.provider.CallbackURL(ctx, req.ID))
+		return
+	}
+	if !h.fits(req.app) {
+		h.showError(c, errMisconfigured)
+		return
+	}
+	sess, err := h.provider.Session(ctx, c.Request, req.AppID)
+	if err != nil {
+		h.showError(c, h.internal(ctx, "session", err))
+		return
+	}
+	if oidcp.SessionSatisfies(req.AuthRequest, req.client, sess, h.now()) {
+		if err := h.provider.CompleteFromSession(ctx, req.AuthRequest, *sess); err != nil {
+			h.showError(c, h.internal(ctx, "complete from session", err))
+			return
+		}
+		c.Redirect(http.StatusFound, h.provider.CallbackURL(ctx, req.ID))
+		return
+	}
+	h.render(c, http.StatusOK, "login.html", req, pageData{
+		AuthRequestID: req.ID,
+		AppID:         req.AppID,
+		LoginHint:     oidcp.HintedSubject(req.AuthRequest),
+	})
+}
+
+// ceremonyResponse tells the page (or a headless client) which ceremony to
+// run: an authentication, bound to a transaction when the request names the
+// user, discoverable otherwise.
+type ceremonyResponse struct {
+	AppID         string  `json:"app_id"`
+	Mode          string  `json:"mode"` // "authenticate" | "register"
+	TransactionID *string `json:"transaction_id"`
+}
+
+// ceremonyInfo answers GET /login/ceremony.
+func (h *Handler) ceremonyInfo(c *gin.Context) {
+	ctx := c.Request.Context()
+	req, perr := h.load(ctx, c.Request, c.Query("auth_request_id"))
+	if perr != nil {
+		h.jsonError(c, perr)
+		return
+	}
+	if !h.fits(req.app) {
+		h.jsonError(c, errMisconfigured)
+		return
+	}
+	resp := ceremonyResponse{AppID: req.AppID, Mode: "authenticate"}
+	if sub := oidcp.HintedSubject(req.AuthRequest); sub != "" {
+		t, err := h.ceremony.CreateAuthenticateTransaction(ctx, req.app, sub)
+		var cerr *ceremony.Error
+		switch {
+		case err == nil:
+			resp.TransactionID = &t.ID
+		case errors.As(err, &cerr):
+			// A user without passkeys here (or unknown) signs in with a
+			// discoverable ceremony, which complete then checks against
+			// the hint: the answer must not tell who exists.
+		default:
+			h.jsonError(c, h.internal(ctx, "create transaction", err))
+			return
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, resp)
+}
+
+// completeForm is what the page posts (as a form or JSON).
+type completeForm struct {
+	AuthRequestID string `form:"auth_request_id" json:"auth_request_id"`
+	Nonce         string `form:"nonce" json:"nonce"`
+}
+
+// complete redeems the ceremony's nonce and completes the auth request:
+// POST /login/complete → 302 to op's callback.
+func (h *Handler) complete(c *gin.Context) {
+	ctx := c.Request.Context()
+	var f completeForm
+	if err := c.ShouldBind(&f); err != nil || f.AuthRequestID == "" || f.Nonce == "" {
+		h.respondError(c, errBadForm)
+		return
+	}
+	req, perr := h.load(ctx, c.Request, f.AuthRequestID)
+	if perr != nil {
+		h.respondError(c, perr)
+		return
+	}
+	if req.Done {
+		c.Redirect(http.StatusFound, h.provider.CallbackURL(ctx, req.ID))
+		return
+	}
+	n, err := h.ceremony.VerifyNonce(ctx, req.app, f.Nonce)
+	var cerr *ceremony.Error
+	if errors.As(err, &cerr) {
+		h.respondError(c, errBadNonce)
+		return
+	}
+	if err != nil {
+		h.respondError(c, h.internal(ctx, "verify nonce", err))
+		return
+	}
+	if sub := oidcp.HintedSubject(req.AuthRequest); sub != "" && n.ExternalID != sub {
+		h.respondError(c, errWrongUser)
+		return
+	}
+	proof := oidcp.Proof{UserID: n.UserID, Subject: n.ExternalID, DeviceID: n.DeviceID,
+		UserVerified: n.UserVerified, BackupEligible: n.BackupEligible}
+	err = h.provider.SignIn(ctx, c.Writer, c.Request, req.AuthRequest, req.client, proof)
+	switch {
+	case errors.Is(err, oidcp.ErrUnmet):
+		h.provider.Fail(c.Writer, c.Request, req.AuthRequest, oidcp.ErrUnmetAuthenticationRequirements(
+			"the passkey used does not meet the authentication requirements of this sign-in"))
+		return
+	case errors.Is(err, oidcp.ErrAlreadyDone):
+	case err != nil:
+		h.respondError(c, h.internal(ctx, "sign in", err))
+		return
+	}
+	c.Redirect(http.StatusFound, h.provider.CallbackURL(ctx, req.ID))
+}
+
+// loggedOut is where end_session sends a browser whose client gave no
+// post_logout_redirect_uri.
+func (h *Handler) loggedOut(c *gin.Context) {
+	h.render(c, http.StatusOK, "logged-out.html", nil, pageData{})
+}

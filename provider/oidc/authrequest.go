@@ -1,0 +1,225 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+// authRequest is a stored auth request as op sees it.
+type authRequest struct{ storage.AuthRequest }
+
+var (
+	_ op.AuthRequest    = (*authRequest)(nil)
+	_ op.LogAuthRequest = (*authRequest)(nil)
+)
+
+func (a *authRequest) GetID() string         { return a.ID }
+func (a *authRequest) GetACR() string        { return a.ACR }
+func (a *authRequest) GetAMR() []string      { return a.AMR }
+func (a *authRequest) GetAudience() []string { return []string{a.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time {
+	return a.AuthTime
+}
+func (a *authRequest) GetClientID() string { return a.ClientID }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.CodeChallenge, Method: oidc.CodeChallengeMethod(a.CodeChallengeMethod)}
+}
+func (a *authRequest) GetNonce() string                   { return a.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.RedirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(a.ResponseType) }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.ResponseMode) }
+func (a *authRequest) GetScopes() []string                { return a.Scopes }
+func (a *authRequest) GetState() string                   { return a.State }
+func (a *authRequest) GetSubject() string                 { return a.Subject }
+func (a *authRequest) Done() bool                         { return a.AuthRequest.Done }
+
+// LogValue leaves the nonce, state, code challenge and browser binding out
+// of logs.
+func (a *authRequest) LogValue() slog.Value { return authRequestLog(a.AuthRequest) }
+
+// CreateAuthRequest stores a validated authorization request (op checked
+// the client, redirect_uri, scopes, response type and any id_token_hint,
+// whose subject is hintSubject). It refuses what this provider does not
+// serve: PKCE other than S256, a public client without PKCE, a request
+// without the openid scope. The request is bound to the browser that sent
+// it. prompt=none is decided here, since no page may be shown.
+func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
+	info := requestInfoFrom(ctx)
+	if info == nil || info.browser == nil {
+		s.log.ErrorContext(ctx, "create auth request: no browser binding in the request context")
+		return nil, oidc.ErrServerError().WithDescription("internal error")
+	}
+	client, err := s.store.GetClient(ctx, req.ClientID)
+	if err != nil {
+		return nil, s.translate(ctx, "create auth request: get client", err, oidc.ErrInvalidClient)
+	}
+	if err := checkAuthRequest(req, client); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	r := storage.AuthRequest{
+		ID:                  storage.NewID(),
+		AppID:               client.AppID,
+		ClientID:            client.ID,
+		RedirectURI:         req.RedirectURI,
+		Scopes:              req.Scopes,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		ResponseType:        string(req.ResponseType),
+		ResponseMode:        string(req.ResponseMode),
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		Prompt:              req.Prompt,
+		LoginHint:           req.LoginHint,
+		ACRValues:           req.ACRValues,
+		UILocales:           localeStrings(req.UILocales),
+		HintSubject:         hintSubject,
+		BrowserBinding:      info.browser,
+		CreatedAt:           now,
+		ExpiresAt:           now.Add(s.cfg.AuthRequestTTL),
+	}
+	if req.MaxAge != nil {
+		age := int64(*req.MaxAge)
+		r.MaxAge = &age
+	}
+	if slices.Contains(r.Prompt, oidc.PromptNone) {
+		// No page may be shown: the browser's session decides it, now.
+		sess, err := s.browserSession(ctx, info, client.AppID, now)
+		if err != nil {
+			return nil, s.translate(ctx, "create auth request: session", err, nil)
+		}
+		if !SessionSatisfies(r, client, sess, now) {
+			return nil, oidc.ErrLoginRequired().WithDescription("the user must sign in")
+		}
+		markDone(&r, *sess)
+	}
+	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, s.translate(ctx, "create auth request", err, nil)
+	}
+	return &authRequest{r}, nil
+}
+
+// checkAuthRequest refuses what op lets through and this provider does not
+// serve.
+func checkAuthRequest(req *oidc.AuthRequest, c storage.Client) error {
+	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
+		return oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	}
+	// RFC 9700 §2.1.1: PKCE with S256 only; plain reveals the verifier.
+	switch {
+	case req.CodeChallenge == "" && c.AuthMethod == storage.AuthMethodNone:
+		return oidc.ErrInvalidRequest().WithDescription("a public client must use PKCE (code_challenge with S256)")
+	case req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case req.CodeChallenge == "" && req.CodeChallengeMethod != "":
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method without code_challenge")
+	case req.CodeChallenge != "" && !validChallenge(req.CodeChallenge):
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge must be the base64url SHA-256 of the verifier (43 characters)")
+	}
+	if slices.Contains(req.Prompt, PromptCreate) {
+		return oidc.ErrInvalidRequest().WithDescription("prompt=create is not available")
+	}
+	return nil
+}
+
+// validChallenge: an S256 challenge is 32 bytes in unpadded base64url.
+func validChallenge(c string) bool {
+	if len(c) != 43 {
+		return false
+	}
+	for _, r := range c {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func localeStrings(l oidc.Locales) []string {
+	out := make([]string, 0, len(l))
+	for _, t := range l {
+		out = append(out, t.String())
+	}
+	return out
+}
+
+// markDone completes an auth request with what session s proved.
+func markDone(r *storage.AuthRequest, s storage.Session) {
+	r.Done = true
+	r.UserID, r.Subject, r.DeviceID, r.SessionID = s.UserID, s.Subject, s.DeviceID, s.ID
+	r.AuthTime, r.AMR, r.ACR = s.AuthTime, s.AMR, s.ACR
+}
+
+// AuthRequestByID returns an unexpired auth request (for the login page and
+// op's callback).
+func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	r, err := s.store.GetAuthRequest(ctx, id, s.clock())
+	if err != nil {
+		return nil, s.translate(ctx, "get auth request", err, func() *oidc.Error {
+			return oidc.ErrInvalidRequest().WithDescription("the sign-in request expired or does not exist")
+		})
+	}
+	return &authRequest{r}, nil
+}
+
+// SaveAuthCode stores the code op minted for a completed request; a request
+// gets one code only.
+func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	now := s.clock()
+	err := s.store.CreateAuthCode(ctx, storage.AuthCode{
+		Hash: storage.HashSecret(code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(s.cfg.CodeTTL),
+	})
+	if errors.Is(err, storage.ErrAlreadyExists) {
+		return oidc.ErrInvalidRequest().WithDescription("this sign-in request was already completed")
+	}
+	return s.translate(ctx, "save auth code", err, func() *oidc.Error {
+		return oidc.ErrInvalidRequest().WithDescription("the sign-in request expired or does not exist")
+	})
+}
+
+// AuthRequestByCode redeems a code, once. A code presented again is refused,
+// and the tokens its first redemption issued are revoked (RFC 9700 §4.5).
+func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	now := s.clock()
+	c, err := s.store.ConsumeAuthCode(ctx, storage.HashSecret(code), now)
+	if errors.Is(err, storage.ErrReused) {
+		if derr := s.store.DeleteGrant(ctx, c.AuthRequestID); derr != nil {
+			s.log.ErrorContext(ctx, "revoke the tokens of a replayed code", "err", derr)
+		}
+		s.log.WarnContext(ctx, "authorization code replayed: its tokens are revoked", "auth_request_id", c.AuthRequestID)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used")
+	}
+	if err != nil {
+		return nil, s.translate(ctx, "redeem code", err, func() *oidc.Error {
+			return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+		})
+	}
+	r, err := s.store.GetAuthRequest(ctx, c.AuthRequestID, now)
+	if err != nil {
+		return nil, s.translate(ctx, "redeem code: auth request", err, func() *oidc.Error {
+			return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+		})
+	}
+	if !r.Done {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+	}
+	return &authRequest{r}, nil
+}
+
+// DeleteAuthRequest is what op calls once a code's tokens are issued. The
+// request stays until it expires: its used code is what recognises a
+// replay, and it can mint no second code.
+func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return nil }
+
+var errAlreadyDone = errors.New("already completed")

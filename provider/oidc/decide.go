@@ -1,0 +1,54 @@
+package oidc
+
+import (
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+// PromptCreate is the prompt value that asks for a passkey registration
+// (OpenID Connect Prompt Create 1.0).
+const PromptCreate = "create"
+
+// SessionSatisfies reports whether the browser session s (nil: none) can
+// complete auth request r of client c without a ceremony (SSO). A fresh
+// ceremony is needed when the request asks for one (prompt=login,
+// select_account or create), when the session is older than max_age, when
+// it is another user's than the one the request names (login_hint,
+// id_token_hint), when its acr is below what the request or the client
+// demands, or when the client demands user verification the session's
+// ceremony did not prove.
+func SessionSatisfies(r storage.AuthRequest, c storage.Client, s *storage.Session, now time.Time) bool {
+	if s == nil || s.AppID != r.AppID || !now.Before(s.ExpiresAt) {
+		return false
+	}
+	if hasPrompt(r, oidc.PromptLogin) || hasPrompt(r, oidc.PromptSelectAccount) || hasPrompt(r, PromptCreate) {
+		return false
+	}
+	// max_age=0 (which prompt=login also sets) always asks for a ceremony.
+	if r.MaxAge != nil && (*r.MaxAge == 0 || now.Sub(s.AuthTime) > time.Duration(*r.MaxAge)*time.Second) {
+		return false
+	}
+	if sub := hintedSubject(r); sub != "" && sub != s.Subject {
+		return false
+	}
+	if !ACRSatisfies(s.ACR, requiredACR(r, c)) {
+		return false
+	}
+	if c.RequireUV && !slices.Contains(s.AMR, "mfa") {
+		return false
+	}
+	return true
+}
+
+// hintedSubject is the user an auth request is bound to: the subject of its
+// verified id_token_hint, else its login_hint (an external ID), else "".
+func hintedSubject(r storage.AuthRequest) string {
+	if r.HintSubject != "" {
+		return r.HintSubject
+	}
+	return r.LoginHint
+}

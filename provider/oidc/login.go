@@ -1,0 +1,122 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/passbridge/passbridge/provider/web"
+	"github.com/passbridge/passbridge/storage"
+)
+
+// What the login page needs of the provider. The page never mints codes or
+// tokens: it marks an auth request done and sends the browser to op's
+// callback, which does.
+
+// Cookies are the provider's cookie settings.
+func (p *Provider) Cookies() web.Cookies { return p.cookies }
+
+// CallbackURL is where the browser goes once auth request id is done: op's
+// callback, which redirects to the client with the code.
+func (p *Provider) CallbackURL(ctx context.Context, id string) string {
+	return op.AuthCallbackURL(p.op)(op.ContextWithIssuer(ctx, p.issuer), id)
+}
+
+// Fail sends the browser back to the client of auth request r with err
+// (OAuth 2.0 §4.1.2.1: the redirect_uri was validated at /authorize).
+func (p *Provider) Fail(w http.ResponseWriter, req *http.Request, r storage.AuthRequest, err *oidc.Error) {
+	op.AuthRequestError(w, req.WithContext(op.ContextWithIssuer(req.Context(), p.issuer)), &authRequest{r}, err, p.op)
+}
+
+// Session is the browser's live session with app appID, or nil.
+func (p *Provider) Session(ctx context.Context, r *http.Request, appID string) (*storage.Session, error) {
+	info := &requestInfo{sessions: map[string][]byte{}}
+	if h := p.cookies.Session(r, appID); h != nil {
+		info.sessions[appID] = h
+	}
+	return p.storage.browserSession(ctx, info, appID, p.storage.clock())
+}
+
+// RequiredACR is the least acr a ceremony must prove for auth request r of
+// client c.
+func RequiredACR(r storage.AuthRequest, c storage.Client) string { return requiredACR(r, c) }
+
+// HintedSubject is the external ID auth request r is bound to, or "".
+func HintedSubject(r storage.AuthRequest) string { return hintedSubject(r) }
+
+// Proof is what a finished passkey ceremony proved.
+type Proof struct {
+	UserID, Subject, DeviceID    string
+	UserVerified, BackupEligible bool
+}
+
+// ErrUnmet is returned by SignIn when the ceremony did not reach what the
+// request or the client demands.
+var ErrUnmet = errors.New("the passkey does not meet the sign-in's requirements")
+
+// SignIn completes auth request r of client c with a fresh ceremony: it
+// checks that the ceremony meets the acr and user verification the request
+// and the client demand, replaces the browser's session with the app by a
+// new one (a new cookie on w; sid, auth_time, acr and amr of this
+// ceremony), and marks the request done.
+func (p *Provider) SignIn(ctx context.Context, w http.ResponseWriter, req *http.Request, r storage.AuthRequest, c storage.Client, proof Proof) error {
+	acr := ACR(proof.BackupEligible)
+	if !ACRSatisfies(acr, requiredACR(r, c)) || (c.RequireUV && !proof.UserVerified) {
+		return ErrUnmet
+	}
+	now := p.storage.clock()
+	old, err := p.Session(ctx, req, r.AppID)
+	if err != nil {
+		return err
+	}
+	sess := storage.Session{
+		ID: storage.NewID(), AppID: r.AppID, UserID: proof.UserID, Subject: proof.Subject,
+		DeviceID: proof.DeviceID, AuthTime: now, AMR: AMR(proof.BackupEligible, proof.UserVerified), ACR: acr,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.cfg.SessionTTL),
+	}
+	// The cookie is set only once the session is stored; until then w
+	// holds nothing.
+	hash := p.cookies.NewSessionValue()
+	sess.Hash = hash.Digest
+	err = p.store.InTx(ctx, func(tx storage.Store) error {
+		if old != nil {
+			if err := tx.DeleteSession(ctx, old.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+		}
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		_, err := tx.UpdateAuthRequest(ctx, r.ID, func(cur storage.AuthRequest) (storage.AuthRequest, error) {
+			if cur.Done {
+				return cur, errAlreadyDone
+			}
+			markDone(&cur, sess)
+			return cur, nil
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	p.cookies.SetSession(w, r.AppID, hash, p.cfg.SessionTTL)
+	return nil
+}
+
+// CompleteFromSession completes auth request r with the browser's session
+// (SSO), which SessionSatisfies approved.
+func (p *Provider) CompleteFromSession(ctx context.Context, r storage.AuthRequest, s storage.Session) error {
+	_, err := p.store.UpdateAuthRequest(ctx, r.ID, func(cur storage.AuthRequest) (storage.AuthRequest, error) {
+		if !cur.Done {
+			markDone(&cur, s)
+		}
+		return cur, nil
+	})
+	return err
+}
+
+// ErrAlreadyDone: the auth request was completed already.
+var ErrAlreadyDone = errAlreadyDone

@@ -1,0 +1,197 @@
+package oidc
+
+import (
+	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/passbridge/passbridge/provider/signing"
+	"github.com/passbridge/passbridge/provider/web"
+	"github.com/passbridge/passbridge/storage"
+)
+
+// Config holds the provider's lifetimes; zero fields take the defaults.
+type Config struct {
+	AuthRequestTTL  time.Duration // from /authorize to the code: 30 min
+	CodeTTL         time.Duration // 1 min
+	AccessTokenTTL  time.Duration // 1 h
+	IDTokenTTL      time.Duration // 1 h
+	RefreshTokenTTL time.Duration // 30 days, across rotations
+	SessionTTL      time.Duration // a browser session: 24 h
+}
+
+func (c Config) withDefaults() Config {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	set(&c.AuthRequestTTL, 30*time.Minute)
+	set(&c.CodeTTL, time.Minute)
+	set(&c.AccessTokenTTL, time.Hour)
+	set(&c.IDTokenTTL, time.Hour)
+	set(&c.RefreshTokenTTL, 30*24*time.Hour)
+	set(&c.SessionTTL, 24*time.Hour)
+	return c
+}
+
+// Deps is what the provider is built from.
+type Deps struct {
+	Store     storage.Store
+	Keys      *signing.Manager
+	Issuer    string // the static issuer: the server's public base URL
+	MasterKey []byte // op's code and opaque token encryption key derives from it
+	Config    Config
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Provider is the OpenID Connect provider.
+type Provider struct {
+	op      *op.Provider
+	handler http.Handler
+	storage *opStorage
+	store   storage.Store
+	issuer  string
+	cookies web.Cookies
+	cfg     Config
+}
+
+// New builds the provider.
+func New(deps Deps) (*Provider, error) {
+	if deps.Store == nil || deps.Keys == nil {
+		return nil, errors.New("oidc: a store and a signing key manager are required")
+	}
+	if len(deps.MasterKey) != signing.MasterKeySize {
+		return nil, errors.New("oidc: a 32-byte master key is required")
+	}
+	issuer := strings.TrimRight(deps.Issuer, "/")
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("oidc: issuer %q is not an absolute http(s) URL", deps.Issuer)
+	}
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := deps.Config.withDefaults()
+	cookies := web.NewCookies(issuer)
+	st := &opStorage{
+		store: deps.Store, keys: deps.Keys, cookies: cookies, cfg: cfg, now: now, log: log,
+		loginURL: func(id string) string { return issuer + "/login?auth_request_id=" + url.QueryEscape(id) },
+	}
+	// Codes and opaque access tokens are encrypted by op with this key: it
+	// must be the same on every instance, so it derives from the master key.
+	cryptoKey, err := hkdf.Key(sha256.New, deps.MasterKey, nil, "passbridge oidc token encryption v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: derive the token key: %w", err)
+	}
+	opCfg := &op.Config{
+		CryptoKey:                [32]byte(cryptoKey),
+		DefaultLogoutRedirectURI: issuer + "/logged-out",
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		AuthMethodPrivateKeyJWT:  true,
+		GrantTypeRefreshToken:    true,
+		RequestObjectSupported:   true,
+		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess},
+		SupportedClaims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
+			"sid", "at_hash", "c_hash", "name", "preferred_username"},
+	}
+	opts := []op.Option{}
+	if u.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	prov, err := op.NewProvider(opCfg, st, op.StaticIssuer(issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: %w", err)
+	}
+	p := &Provider{op: prov, storage: st, store: deps.Store, issuer: issuer, cookies: cookies, cfg: cfg}
+	p.handler = op.RegisterLegacyServer(&server{op.NewLegacyServer(prov, *op.DefaultEndpoints)}, op.AuthorizeCallbackHandler(prov))
+	return p, nil
+}
+
+// server is op's legacy server with discovery saying exactly what is
+// served.
+type server struct{ *op.LegacyServer }
+
+func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Discovery(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	d := resp.Data.(*oidc.DiscoveryConfiguration)
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	d.ACRValuesSupported = SupportedACRValues
+	d.DeviceAuthorizationEndpoint = ""
+	d.ClaimsParameterSupported = false
+	resp.Data = discovery{
+		DiscoveryConfiguration: d,
+		PromptValuesSupported:  []string{oidc.PromptNone, oidc.PromptLogin, oidc.PromptSelectAccount},
+	}
+	return resp, nil
+}
+
+// discovery adds to op's document what its type lacks: the prompt values
+// served (OpenID Connect Prompt Create 1.0 §4).
+type discovery struct {
+	*oidc.DiscoveryConfiguration
+	PromptValuesSupported []string `json:"prompt_values_supported"`
+}
+
+// Routes the provider serves, relative to the issuer.
+var routes = []string{
+	"/.well-known/openid-configuration",
+	"/authorize",
+	"/authorize/callback",
+	"/oauth/token",
+	"/oauth/introspect",
+	"/userinfo",
+	"/revoke",
+	"/end_session",
+	"/keys",
+}
+
+// RegisterRoutes mounts the provider's endpoints at the issuer root.
+func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
+	for _, path := range routes {
+		h := p.handler
+		switch path {
+		case "/authorize", "/authorize/callback", "/end_session":
+			h = p.withBrowser(h)
+		}
+		r.Any(path, gin.WrapH(h))
+	}
+}
+
+// withBrowser tells the storage methods behind an endpoint which browser
+// is asking: its binding cookie (set now if it has none) and sessions.
+func (p *Provider) withBrowser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := &requestInfo{w: w, sessions: p.cookies.Sessions(r)}
+		if r.URL.Path == "/authorize" || strings.HasSuffix(r.URL.Path, "/authorize") {
+			info.browser = p.cookies.EnsureBrowser(w, r)
+		} else {
+			info.browser = p.cookies.Browser(r)
+		}
+		next.ServeHTTP(w, r.WithContext(withRequestInfo(r.Context(), info)))
+	})
+}

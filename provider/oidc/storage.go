@@ -1,0 +1,124 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/passbridge/passbridge/provider/signing"
+	"github.com/passbridge/passbridge/provider/web"
+	"github.com/passbridge/passbridge/storage"
+)
+
+// opStorage is op's Storage over passbridge's store. Each method is one
+// logical step; multi-row writes run in one store transaction.
+type opStorage struct {
+	store    storage.Store
+	keys     *signing.Manager
+	cookies  web.Cookies
+	cfg      Config
+	now      func() time.Time
+	log      *slog.Logger
+	loginURL func(authRequestID string) string
+}
+
+var (
+	_ op.Storage                        = (*opStorage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*opStorage)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*opStorage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*opStorage)(nil)
+)
+
+// clock is the current time as the store keeps it.
+func (s *opStorage) clock() time.Time { return s.now().UTC().Round(time.Microsecond) }
+
+// Health reports whether the store answers (op's /ready).
+func (s *opStorage) Health(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// requestInfo is what the HTTP layer learned of the browser, for the
+// storage methods op calls without the request.
+type requestInfo struct {
+	w        http.ResponseWriter
+	browser  []byte            // digest of the browser cookie
+	sessions map[string][]byte // digests of the session cookies, by app ID
+}
+
+type requestInfoKey struct{}
+
+func withRequestInfo(ctx context.Context, info *requestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return info
+}
+
+// browserSession is the browser's live session with app appID, or nil.
+func (s *opStorage) browserSession(ctx context.Context, info *requestInfo, appID string, now time.Time) (*storage.Session, error) {
+	hash := info.sessions[appID]
+	if hash == nil {
+		return nil, nil
+	}
+	sess, err := s.store.GetSessionByHash(ctx, hash, now)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &sess, nil
+}
+
+// TerminateSession is op's older end_session hook; TerminateSessionFromRequest
+// is used instead.
+func (s *opStorage) TerminateSession(context.Context, string, string) error { return nil }
+
+// TerminateSessionFromRequest ends the browser's session (RP-initiated
+// logout): the one the id_token_hint's sid names, else the browser's
+// session with the client's app, else all of the browser's sessions; their
+// cookies are cleared. Refresh tokens (offline access) survive a logout.
+func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	info := requestInfoFrom(ctx)
+	if info == nil {
+		return req.RedirectURI, nil
+	}
+	var appID string
+	if req.ClientID != "" {
+		c, err := s.store.GetClient(ctx, req.ClientID)
+		if err != nil {
+			return "", s.translate(ctx, "end session: client", err, oidc.ErrInvalidClient)
+		}
+		appID = c.AppID
+	}
+	sid := ""
+	if req.IDTokenHintClaims != nil {
+		sid = req.IDTokenHintClaims.SessionID
+	}
+	for app, hash := range info.sessions {
+		if appID != "" && app != appID {
+			continue
+		}
+		sess, err := s.store.GetSessionByHash(ctx, hash, s.clock())
+		if errors.Is(err, storage.ErrNotFound) {
+			s.cookies.ClearSession(info.w, app)
+			continue
+		}
+		if err != nil {
+			return "", s.translate(ctx, "end session", err, nil)
+		}
+		if sid != "" && sess.ID != sid {
+			continue
+		}
+		if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return "", s.translate(ctx, "end session", err, nil)
+		}
+		s.cookies.ClearSession(info.w, app)
+	}
+	return req.RedirectURI, nil
+}

@@ -1,0 +1,230 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/passbridge/passbridge/storage"
+)
+
+// refreshPrefix marks passbridge refresh tokens for secret scanners.
+const refreshPrefix = "pbr_"
+
+// refreshRequest is a stored refresh token as op sees it when it issues
+// tokens from it. It carries the original sign-in's auth_time, amr, acr and
+// session, which a refreshed ID token keeps (OIDC Core §12.2).
+type refreshRequest struct {
+	storage.RefreshToken
+	scopes []string // narrowed by the refresh request, if it asked
+}
+
+var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
+
+func (r *refreshRequest) GetAMR() []string            { return r.AMR }
+func (r *refreshRequest) GetAudience() []string       { return r.Audience }
+func (r *refreshRequest) GetAuthTime() time.Time      { return r.AuthTime }
+func (r *refreshRequest) GetClientID() string         { return r.ClientID }
+func (r *refreshRequest) GetScopes() []string         { return r.scopes }
+func (r *refreshRequest) GetSubject() string          { return r.Subject }
+func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
+
+// grant is what tokens are issued from: a completed auth request or a
+// refresh token.
+type grant struct {
+	appID, clientID, userID, subject, sessionID, deviceID, grantID string
+	scopes, audience, amr                                          []string
+	authTime                                                       time.Time
+	acr                                                            string
+}
+
+func grantOf(req op.TokenRequest) (grant, bool) {
+	switch r := req.(type) {
+	case *authRequest:
+		return grant{appID: r.AppID, clientID: r.ClientID, userID: r.UserID, subject: r.Subject,
+			sessionID: r.SessionID, deviceID: r.DeviceID, grantID: r.ID, scopes: r.Scopes,
+			audience: r.GetAudience(), amr: r.AMR, authTime: r.AuthTime, acr: r.ACR}, true
+	case *refreshRequest:
+		return grant{appID: r.AppID, clientID: r.ClientID, userID: r.UserID, subject: r.Subject,
+			sessionID: r.SessionID, deviceID: r.DeviceID, grantID: r.GrantID, scopes: r.scopes,
+			audience: r.Audience, amr: r.AMR, authTime: r.AuthTime, acr: r.ACR}, true
+	}
+	return grant{}, false
+}
+
+// lifetimes are a client's token lifetimes, its own or the provider's.
+func (s *opStorage) accessLifetime(ctx context.Context, clientID string) time.Duration {
+	if c, err := s.store.GetClient(ctx, clientID); err == nil && c.AccessTokenLifetime > 0 {
+		return c.AccessTokenLifetime
+	}
+	return s.cfg.AccessTokenTTL
+}
+
+func (s *opStorage) refreshLifetime(c storage.Client) time.Duration {
+	if c.RefreshTokenLifetime > 0 {
+		return c.RefreshTokenLifetime
+	}
+	return s.cfg.RefreshTokenTTL
+}
+
+// accessToken is the record of an access token of grant g.
+func (s *opStorage) accessToken(g grant, refreshID string, now time.Time, ttl time.Duration) storage.AccessToken {
+	return storage.AccessToken{
+		ID: storage.NewID(), AppID: g.appID, ClientID: g.clientID, UserID: g.userID, Subject: g.subject,
+		Scopes: g.scopes, Audience: g.audience, SessionID: g.sessionID, DeviceID: g.deviceID,
+		RefreshTokenID: refreshID, GrantID: g.grantID, CreatedAt: now, ExpiresAt: now.Add(ttl),
+	}
+}
+
+// CreateAccessToken records an access token without a refresh token.
+func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	g, ok := grantOf(req)
+	if !ok {
+		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	now := s.clock()
+	t := s.accessToken(g, "", now, s.accessLifetime(ctx, g.clientID))
+	if err := s.store.CreateAccessToken(ctx, t); err != nil {
+		return "", time.Time{}, s.translate(ctx, "create access token", err, revokedGrant)
+	}
+	return t.ID, t.ExpiresAt, nil
+}
+
+// revokedGrant: what the tokens would be issued for is gone (a revoked
+// device, a deleted user or client).
+func revokedGrant() *oidc.Error {
+	return oidc.ErrInvalidGrant().WithDescription("the sign-in was revoked")
+}
+
+// CreateAccessAndRefreshTokens issues an access token and a refresh token.
+// Given the refresh token in use, it rotates it in the same transaction: of
+// two rotations of one token, one wins and the other is a replay, which
+// revokes the whole grant (RFC 9700 §4.14.2).
+func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	g, ok := grantOf(req)
+	if !ok {
+		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	client, err := s.store.GetClient(ctx, g.clientID)
+	if err != nil {
+		return "", "", time.Time{}, s.translate(ctx, "issue tokens: client", err, oidc.ErrInvalidClient)
+	}
+	now := s.clock()
+	plain, _ := storage.NewSecret(refreshPrefix)
+	refresh := storage.RefreshToken{
+		ID: storage.NewID(), Hash: storage.HashSecret(plain), AppID: g.appID, ClientID: g.clientID,
+		UserID: g.userID, Subject: g.subject, Scopes: g.scopes, Audience: g.audience, SessionID: g.sessionID,
+		DeviceID: g.deviceID, AuthTime: g.authTime, AMR: g.amr, ACR: g.acr, GrantID: g.grantID,
+		CreatedAt: now, ExpiresAt: now.Add(s.refreshLifetime(client)),
+	}
+	ttl := s.cfg.AccessTokenTTL
+	if client.AccessTokenLifetime > 0 {
+		ttl = client.AccessTokenLifetime
+	}
+	access := s.accessToken(g, refresh.ID, now, ttl)
+	var replayed storage.RefreshToken
+	err = s.store.InTx(ctx, func(tx storage.Store) error {
+		if current != "" {
+			old, err := tx.ConsumeRefreshToken(ctx, storage.HashSecret(current), now)
+			if errors.Is(err, storage.ErrReused) {
+				replayed = old
+				return err
+			}
+			if err != nil {
+				return err
+			}
+			// A rotated token keeps its absolute end: rotation is no way to
+			// keep a grant forever.
+			refresh.ExpiresAt = old.ExpiresAt
+		}
+		if err := tx.CreateRefreshToken(ctx, refresh); err != nil {
+			return err
+		}
+		return tx.CreateAccessToken(ctx, access)
+	})
+	if errors.Is(err, storage.ErrReused) {
+		s.revokeReplayedGrant(ctx, replayed)
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used")
+	}
+	if err != nil {
+		return "", "", time.Time{}, s.translate(ctx, "issue tokens", err, revokedGrant)
+	}
+	return access.ID, plain, access.ExpiresAt, nil
+}
+
+// revokeReplayedGrant ends every token of the grant a replayed refresh
+// token belongs to: either the client or an attacker holds a stolen copy,
+// and the server cannot tell which.
+func (s *opStorage) revokeReplayedGrant(ctx context.Context, t storage.RefreshToken) {
+	if err := s.store.DeleteGrant(ctx, t.GrantID); err != nil {
+		s.log.ErrorContext(ctx, "revoke the grant of a replayed refresh token", "err", err)
+	}
+	s.log.WarnContext(ctx, "refresh token replayed: its grant is revoked", "client_id", t.ClientID, "grant_id", t.GrantID)
+}
+
+// TokenRequestByRefreshToken looks a refresh token up (op then checks the
+// client and issues tokens, rotating it). A replay revokes the grant.
+func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	t, err := s.store.GetRefreshTokenByHash(ctx, storage.HashSecret(token), s.clock())
+	if errors.Is(err, storage.ErrReused) {
+		s.revokeReplayedGrant(ctx, t)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used")
+	}
+	if err != nil {
+		return nil, s.translate(ctx, "refresh token", err, func() *oidc.Error {
+			return oidc.ErrInvalidGrant().WithDescription("invalid or expired refresh token")
+		})
+	}
+	return &refreshRequest{RefreshToken: t, scopes: t.Scopes}, nil
+}
+
+// GetRefreshTokenInfo tells op's revocation whether token is a refresh
+// token of clientID.
+func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	t, err := s.store.GetRefreshTokenByHash(ctx, storage.HashSecret(token), s.clock())
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrReused) || (err == nil && t.ClientID != clientID) {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	if err != nil {
+		return "", "", s.translate(ctx, "refresh token info", err, nil)
+	}
+	return t.Subject, t.ID, nil
+}
+
+// RevokeToken revokes (RFC 7009) a refresh token, by the ID
+// GetRefreshTokenInfo gave op, with the access tokens issued from it, or an
+// access token by its ID. A token that is unknown, expired or another
+// client's is not an error (§2.2: the client cannot tell).
+func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string) *oidc.Error {
+	err := s.store.InTx(ctx, func(tx storage.Store) error {
+		if a, err := tx.GetAccessToken(ctx, tokenOrID, s.clock()); err == nil {
+			if a.ClientID != clientID {
+				return nil
+			}
+			return tx.DeleteAccessToken(ctx, a.ID)
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		return s.revokeRefreshByID(ctx, tx, tokenOrID, clientID)
+	})
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		var e *oidc.Error
+		if errors.As(s.translate(ctx, "revoke token", err, nil), &e) {
+			return e
+		}
+	}
+	return nil
+}
+
+// revokeRefreshByID deletes a refresh token of clientID by its ID.
+func (s *opStorage) revokeRefreshByID(ctx context.Context, tx storage.Store, id, clientID string) error {
+	if id == "" {
+		return nil
+	}
+	// The ID came from GetRefreshTokenInfo, which checked the client; the
+	// refresh token's own row is deleted with its access tokens.
+	return tx.DeleteRefreshToken(ctx, id)
+}
