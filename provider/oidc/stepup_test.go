@@ -1,0 +1,177 @@
+package oidc_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/passbridge/passbridge/ceremony/softauthn"
+)
+
+// A second authorize in the same browser signs in without a ceremony
+// (SSO): the same auth_time and sid.
+func TestSSO(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("alice")
+		u, f := h.authorizeURL(h.confidential, nil)
+		first := h.mustExchange(f, b.signIn(u)).claims
+
+		h.clock.Advance(time.Minute)
+		u, f = h.authorizeURL(h.public, nil)
+		r := b.authorize(u)
+		if r.callback == nil {
+			t.Fatalf("second authorize showed a page: %d %s", r.status, r.url)
+		}
+		second := h.mustExchange(f, r.callback).claims
+		if second.Subject != "alice" || second.AuthTime != first.AuthTime || second.SID != first.SID || second.ACR != first.ACR {
+			t.Fatalf("SSO claims %+v, want those of %+v", second, first)
+		}
+	})
+}
+
+// prompt=login and max_age=0 force a fresh ceremony whatever the session:
+// auth_time advances and the session is a new one.
+func TestForcedReauthentication(t *testing.T) {
+	for name, extra := range map[string]url.Values{
+		"prompt=login": {"prompt": {"login"}},
+		"max_age=0":    {"max_age": {"0"}},
+		"max_age=30":   {"max_age": {"30"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			forEachEngine(t, func(t *testing.T, h *harness) {
+				b := h.newBrowser(softauthn.Options{BackupEligible: true})
+				b.register("alice")
+				u, f := h.authorizeURL(h.confidential, nil)
+				first := h.mustExchange(f, b.signIn(u)).claims
+
+				h.clock.Advance(time.Minute)
+				u, f = h.authorizeURL(h.confidential, extra)
+				second := h.mustExchange(f, b.signIn(u)).claims // fails unless the page is shown
+				if second.AuthTime <= first.AuthTime || second.SID == first.SID {
+					t.Fatalf("after %s: auth_time %d sid %s, first %d %s", name, second.AuthTime, second.SID, first.AuthTime, first.SID)
+				}
+			})
+		})
+	}
+}
+
+// max_age longer than the session's age keeps SSO.
+func TestMaxAgeWithinSession(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("alice")
+		u, f := h.authorizeURL(h.confidential, nil)
+		first := h.mustExchange(f, b.signIn(u)).claims
+		h.clock.Advance(time.Minute)
+		u, f = h.authorizeURL(h.confidential, url.Values{"max_age": {"3600"}})
+		r := b.authorize(u)
+		if r.callback == nil {
+			t.Fatalf("max_age=3600 one minute after a sign-in showed a page: %s", r.url)
+		}
+		if got := h.mustExchange(f, r.callback).claims; got.AuthTime != first.AuthTime {
+			t.Fatalf("auth_time %d, want %d", got.AuthTime, first.AuthTime)
+		}
+	})
+}
+
+// prompt=none: without a session, login_required goes back to the client
+// with the state; with one, the code comes back without a page.
+func TestPromptNone(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("alice")
+		u, f := h.authorizeURL(h.confidential, url.Values{"prompt": {"none"}})
+		r := b.authorize(u)
+		if r.callback == nil || r.callback.Get("error") != "login_required" || r.callback.Get("state") != f.state {
+			t.Fatalf("prompt=none without a session: %d %s %v", r.status, r.url, r.callback)
+		}
+
+		u, f = h.authorizeURL(h.confidential, nil)
+		h.mustExchange(f, b.signIn(u))
+		u, f = h.authorizeURL(h.confidential, url.Values{"prompt": {"none"}})
+		r = b.authorize(u)
+		if r.callback == nil || r.callback.Get("code") == "" {
+			t.Fatalf("prompt=none with a session: %d %s %v", r.status, r.url, r.callback)
+		}
+		h.mustExchange(f, r.callback)
+
+		// A session that cannot satisfy it (acr) is login_required too.
+		u, f = h.authorizeURL(h.confidential, url.Values{"prompt": {"none"}, "acr_values": {"phrh"}})
+		r = b.authorize(u)
+		if r.callback.Get("error") != "login_required" || r.callback.Get("state") != f.state {
+			t.Fatalf("prompt=none above the session's acr: %v", r.callback)
+		}
+	})
+}
+
+// login_hint binds the ceremony to that user: a session of another user
+// does not satisfy it, the ceremony is bound (a transaction), and another
+// user's passkey is refused.
+func TestLoginHint(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("alice")
+		b.register("bob")
+		u, f := h.authorizeURL(h.confidential, url.Values{"login_hint": {"alice"}})
+		r := b.authorize(u)
+		id := r.authRequestID(t)
+		status, info := b.ceremonyInfo(id)
+		if status != http.StatusOK || info["transaction_id"] == nil {
+			t.Fatalf("ceremony for a hinted user: %d %v, want a bound transaction", status, info)
+		}
+		done := b.complete(id, b.passkey(id))
+		if got := h.mustExchange(f, done.callback).claims; got.Subject != "alice" {
+			t.Fatalf("sub %q, want alice", got.Subject)
+		}
+
+		// alice's session does not satisfy a request for bob.
+		u, f = h.authorizeURL(h.confidential, url.Values{"login_hint": {"bob"}})
+		if got := h.mustExchange(f, b.signIn(u)).claims; got.Subject != "bob" {
+			t.Fatalf("sub %q, want bob", got.Subject)
+		}
+
+		// A discoverable passkey of bob for a request bound to alice:
+		// refused, the request stays open.
+		u, _ = h.authorizeURL(h.confidential, url.Values{"login_hint": {"alice"}, "prompt": {"login"}})
+		id = b.authorize(u).authRequestID(t)
+		hs := b.flex("authenticate/transactions/webauthn/start", map[string]any{})
+		resp, err := b.auth.Authenticate(hs.options, h.issuer, softauthn.WithCredential(b.auth.Credentials()[1].ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := b.complete(id, b.flexFinish("authenticate/transactions/webauthn/finish", "", hs.id, resp))
+		if wrong.status != http.StatusForbidden || wrong.callback != nil {
+			t.Fatalf("bob's passkey for alice's sign-in: %d %v", wrong.status, wrong.callback)
+		}
+	})
+}
+
+// acr_values=phrh cannot be met by a synced passkey
+// (unmet_authentication_requirements); a device-bound one meets it.
+func TestACRValues(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		synced := h.newBrowser(softauthn.Options{BackupEligible: true})
+		synced.register("carol")
+		u, f := h.authorizeURL(h.confidential, url.Values{"acr_values": {"phrh"}})
+		r := synced.authorize(u)
+		id := r.authRequestID(t)
+		done := synced.complete(id, synced.passkey(id))
+		if done.callback == nil || done.callback.Get("error") != "unmet_authentication_requirements" || done.callback.Get("state") != f.state {
+			t.Fatalf("synced passkey for acr phrh: %d %v", done.status, done.callback)
+		}
+
+		bound := h.newBrowser(softauthn.Options{})
+		bound.register("dave")
+		u, f = h.authorizeURL(h.confidential, url.Values{"acr_values": {"phrh phr"}})
+		if got := h.mustExchange(f, bound.signIn(u)).claims; got.ACR != "phrh" || got.AMR[0] != "hwk" {
+			t.Fatalf("device-bound passkey: acr %q amr %v", got.ACR, got.AMR)
+		}
+		// A phr session does not satisfy phrh: a fresh ceremony.
+		u, f = h.authorizeURL(h.confidential, url.Values{"acr_values": {"phr"}})
+		if got := h.mustExchange(f, synced.signIn(u)).claims; got.ACR != "phr" {
+			t.Fatalf("acr %q, want phr", got.ACR)
+		}
+	})
+}
