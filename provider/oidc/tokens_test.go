@@ -1,0 +1,271 @@
+package oidc_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/passbridge/passbridge/ceremony/softauthn"
+)
+
+// postForm posts a form to a provider endpoint with the confidential
+// client's credentials (client_secret_basic) and decodes the JSON answer.
+func (h *harness) postForm(path string, form url.Values, basic bool) (int, map[string]any) {
+	h.t.Helper()
+	req, _ := http.NewRequestWithContext(h.ctx, http.MethodPost, h.issuer+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic {
+		req.SetBasicAuth(url.QueryEscape(h.confidential.ID), url.QueryEscape(h.secret))
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return res.StatusCode, out
+}
+
+// refresh uses a refresh token as the confidential client does.
+func (h *harness) refresh(token string) (int, map[string]any) {
+	return h.postForm("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}}, true)
+}
+
+func (h *harness) signInOffline(b *browser, extra ...string) *tokens {
+	h.t.Helper()
+	params := url.Values{}
+	for i := 0; i+1 < len(extra); i += 2 {
+		params.Set(extra[i], extra[i+1])
+	}
+	u, f := h.authorizeURL(h.confidential, params, "offline_access", "profile")
+	tok := h.mustExchange(f, b.signIn(u))
+	if tok.RefreshToken == "" {
+		h.t.Fatal("no refresh token for offline_access")
+	}
+	return tok
+}
+
+// A refresh token rotates on every use; the refreshed ID token keeps the
+// sign-in's sub, auth_time, acr, amr and sid and carries no nonce. Using
+// a rotated token again revokes the whole grant.
+func TestRefreshRotationAndReuse(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{})
+		b.register("erin")
+		first := h.signInOffline(b)
+
+		h.clock.Advance(time.Minute)
+		status, out := h.refresh(first.RefreshToken)
+		if status != http.StatusOK {
+			t.Fatalf("refresh: %d %v", status, out)
+		}
+		second, _ := out["refresh_token"].(string)
+		if second == "" || second == first.RefreshToken {
+			t.Fatalf("refresh token not rotated: %v", out)
+		}
+		tok := (&oauth2.Token{AccessToken: out["access_token"].(string)}).WithExtra(out)
+		refreshed, err := h.verify(tok, h.confidential, "")
+		if err != nil {
+			t.Fatalf("refreshed ID token: %v", err)
+		}
+		c := refreshed.claims
+		if c.Subject != "erin" || c.AuthTime != first.claims.AuthTime || c.ACR != "phrh" || c.SID != first.claims.SID ||
+			!slices.Equal(c.AMR, first.claims.AMR) || c.Nonce != "" {
+			t.Fatalf("refreshed ID token claims %+v, want those of %+v without nonce", c, first.claims)
+		}
+
+		// The old token again: refused, and the grant is gone (the new
+		// refresh token and access token stop working too).
+		if status, out := h.refresh(first.RefreshToken); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Fatalf("reused refresh token: %d %v", status, out)
+		}
+		if status, out := h.refresh(second); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Fatalf("refresh token of a revoked grant: %d %v", status, out)
+		}
+		if active := h.introspect(out0(out, "access_token", tok.AccessToken)); active {
+			t.Fatal("access token of a revoked grant is still active")
+		}
+	})
+}
+
+func out0(m map[string]any, k, fallback string) string {
+	if v, ok := m[k].(string); ok && v != "" {
+		return v
+	}
+	return fallback
+}
+
+// Concurrent rotations of one refresh token: one wins, the others are
+// replays that revoke the grant.
+func TestRefreshConcurrentRotation(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{})
+		b.register("erin")
+		tok := h.signInOffline(b)
+		const n = 8
+		statuses := make(chan int, n)
+		for range n {
+			go func() { s, _ := h.refresh(tok.RefreshToken); statuses <- s }()
+		}
+		ok := 0
+		for range n {
+			if <-statuses == http.StatusOK {
+				ok++
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of %d concurrent rotations succeeded, want 1", ok, n)
+		}
+	})
+}
+
+// introspect asks whether an access token is active (RFC 7662).
+func (h *harness) introspect(token string) bool {
+	h.t.Helper()
+	status, out := h.postForm("/oauth/introspect", url.Values{"token": {token}}, true)
+	if status != http.StatusOK {
+		h.t.Fatalf("introspect: %d %v", status, out)
+	}
+	active, _ := out["active"].(bool)
+	return active
+}
+
+// Introspection says what an access token is; revocation (RFC 7009) ends
+// it and a refresh token, whose access tokens go with it.
+func TestIntrospectionAndRevocation(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("frank")
+		tok := h.signInOffline(b)
+		status, out := h.postForm("/oauth/introspect", url.Values{"token": {tok.AccessToken}}, true)
+		if status != http.StatusOK || out["active"] != true || out["sub"] != "frank" || out["client_id"] != h.confidential.ID ||
+			!strings.Contains(out["scope"].(string), "offline_access") {
+			t.Fatalf("introspection: %d %v", status, out)
+		}
+		if h.introspect("not-a-token") {
+			t.Fatal("garbage is active")
+		}
+
+		status, out = h.postForm("/revoke", url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}}, true)
+		if status != http.StatusOK || h.introspect(tok.AccessToken) {
+			t.Fatalf("revoke access token: %d %v", status, out)
+		}
+		second := h.signInOffline(b, "prompt", "login")
+		status, _ = h.postForm("/revoke", url.Values{"token": {second.RefreshToken}}, true)
+		if status != http.StatusOK {
+			t.Fatalf("revoke refresh token: %d", status)
+		}
+		if s, out := h.refresh(second.RefreshToken); s != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Fatalf("revoked refresh token: %d %v", s, out)
+		}
+		if h.introspect(second.AccessToken) {
+			t.Fatal("access token of a revoked refresh token is still active")
+		}
+		// An unknown token is no error (RFC 7009 §2.2).
+		if s, _ := h.postForm("/revoke", url.Values{"token": {"unknown"}}, true); s != http.StatusOK {
+			t.Fatalf("revoke unknown: %d", s)
+		}
+	})
+}
+
+// A code is single-use: redeemed again, it is refused and the tokens of its
+// first redemption are revoked.
+func TestCodeReuse(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("gina")
+		u, f := h.authorizeURL(h.confidential, nil, "offline_access")
+		cb := b.signIn(u)
+		tok := h.mustExchange(f, cb)
+		if _, err := h.exchange(f, cb); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+			t.Fatalf("second redemption of a code: %v, want invalid_grant", err)
+		}
+		if h.introspect(tok.AccessToken) {
+			t.Fatal("access token of a replayed code is still active")
+		}
+		if s, out := h.refresh(tok.RefreshToken); s != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Fatalf("refresh token of a replayed code: %d %v", s, out)
+		}
+	})
+}
+
+// Revoking a device ends the sessions and refresh tokens its ceremony
+// created: the next authorize needs a ceremony, refresh fails.
+func TestRevokedDeviceEndsSessionAndTokens(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("hana")
+		tok := h.signInOffline(b)
+		u, err := h.store.GetUserByExternalID(h.ctx, h.app.ID, "hana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		devices, err := h.store.ListDevices(h.ctx, h.app.ID, u.ID)
+		if err != nil || len(devices) != 1 {
+			t.Fatalf("devices: %v %v", devices, err)
+		}
+		if err := h.svc.RevokeDevice(h.ctx, h.app, u.ID, devices[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if s, out := h.refresh(tok.RefreshToken); s != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Fatalf("refresh after the device was revoked: %d %v", s, out)
+		}
+		if h.introspect(tok.AccessToken) {
+			t.Fatal("access token of a revoked device is still active")
+		}
+		authURL, _ := h.authorizeURL(h.confidential, url.Values{"prompt": {"none"}})
+		if r := b.authorize(authURL); r.callback.Get("error") != "login_required" {
+			t.Fatalf("prompt=none after the device was revoked: %v", r.callback)
+		}
+	})
+}
+
+// end_session ends the browser's session and goes to the registered
+// post-logout URI with the state.
+func TestEndSession(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("ivan")
+		u, f := h.authorizeURL(h.confidential, nil)
+		tok := h.mustExchange(f, b.signIn(u))
+		raw := tok.Extra("id_token").(string)
+		q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {"https://rp.example/bye"}, "state": {"s1"}}
+		res := b.get(h.issuer + "/end_session?" + q.Encode())
+		loc, err := res.Location()
+		if err != nil || loc.Host != "rp.example" || loc.Path != "/bye" || loc.Query().Get("state") != "s1" {
+			t.Fatalf("end_session: %d %v %v", res.StatusCode, loc, err)
+		}
+		sessions, err := h.store.ListSessions(h.ctx, h.app.ID, mustUserID(t, h, "ivan"))
+		if err != nil || len(sessions) != 0 {
+			t.Fatalf("sessions after end_session: %v %v", sessions, err)
+		}
+		authURL, _ := h.authorizeURL(h.confidential, url.Values{"prompt": {"none"}})
+		if r := b.authorize(authURL); r.callback.Get("error") != "login_required" {
+			t.Fatalf("prompt=none after end_session: %v", r.callback)
+		}
+		// An unregistered post-logout URI is refused, never followed.
+		q.Set("post_logout_redirect_uri", "https://evil.example/")
+		if res := b.get(h.issuer + "/end_session?" + q.Encode()); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("end_session to an unregistered URI: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+	})
+}
+
+func mustUserID(t *testing.T, h *harness, externalID string) string {
+	t.Helper()
+	u, err := h.store.GetUserByExternalID(h.ctx, h.app.ID, externalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}
+
