@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"slices"
@@ -161,14 +162,19 @@ func markDone(r *storage.AuthRequest, s storage.Session) {
 	r.AuthTime, r.AMR, r.ACR = s.AuthTime, s.AMR, s.ACR
 }
 
-// AuthRequestByID returns an unexpired auth request (for the login page and
-// op's callback).
+// AuthRequestByID returns an unexpired auth request for op's callback,
+// which mints its code: only for the browser that started it (the callback
+// URL is a bearer handle; another browser must not turn it into a code).
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	r, err := s.store.GetAuthRequest(ctx, id, s.clock())
 	if err != nil {
 		return nil, s.translate(ctx, "get auth request", err, func() *oidc.Error {
 			return oidc.ErrInvalidRequest().WithDescription("the sign-in request expired or does not exist")
 		})
+	}
+	if info := requestInfoFrom(ctx); info == nil || info.browser == nil ||
+		subtle.ConstantTimeCompare(info.browser, r.BrowserBinding) != 1 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("this sign-in was started in another browser")
 	}
 	return &authRequest{r}, nil
 }

@@ -178,6 +178,17 @@ func (h *harness) newBrowser(opts softauthn.Options) *browser {
 	}}
 }
 
+// stopAtCallback makes the browser stop before op's callback, as if the
+// user closed the tab just then.
+func (b *browser) stopAtCallback() {
+	b.http.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host == "rp.example" || req.URL.Path == "/authorize/callback" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+}
+
 // register gives the browser's authenticator a passkey of externalID
 // (through the Flex client API, as a Flex app would).
 func (b *browser) register(externalID string) {

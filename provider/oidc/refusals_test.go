@@ -1,0 +1,115 @@
+package oidc_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/passbridge/passbridge/ceremony/softauthn"
+)
+
+// PKCE: S256 only, and required of public clients (RFC 9700 §2.1.1).
+// Refusals go back to the client with the state: the redirect URI is
+// registered.
+func TestPKCE(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		base := func(c string) url.Values {
+			return url.Values{"client_id": {c}, "redirect_uri": {rpRedirect}, "response_type": {"code"},
+				"scope": {"openid"}, "state": {"st"}, "nonce": {"n"}}
+		}
+		for name, q := range map[string]url.Values{
+			"public client without PKCE": base(h.public.ID),
+			"plain":                      with(base(h.confidential.ID), "code_challenge", strings.Repeat("a", 43), "code_challenge_method", "plain"),
+			"no method (plain)":          with(base(h.public.ID), "code_challenge", strings.Repeat("a", 43)),
+			"method without challenge":   with(base(h.confidential.ID), "code_challenge_method", "S256"),
+			"short challenge":            with(base(h.public.ID), "code_challenge", "abc", "code_challenge_method", "S256"),
+		} {
+			r := b.authorize(h.issuer + "/authorize?" + q.Encode())
+			if r.callback == nil || r.callback.Get("error") != "invalid_request" || r.callback.Get("state") != "st" {
+				t.Errorf("%s: %d %s %v, want invalid_request at the client", name, r.status, r.url, r.callback)
+			}
+		}
+		// A confidential client may omit PKCE.
+		r := b.authorize(h.issuer + "/authorize?" + base(h.confidential.ID).Encode())
+		r.authRequestID(t)
+	})
+}
+
+func with(q url.Values, kv ...string) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out.Set(kv[i], kv[i+1])
+	}
+	return out
+}
+
+// What cannot go back to a client is an error page, never a redirect: an
+// unknown client, an unregistered redirect URI.
+func TestAuthorizeErrorsWithoutRedirect(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{})
+		for name, q := range map[string]url.Values{
+			"unregistered redirect_uri": {"client_id": {h.confidential.ID}, "redirect_uri": {"https://evil.example/cb"},
+				"response_type": {"code"}, "scope": {"openid"}},
+			"redirect_uri with extra query": {"client_id": {h.confidential.ID}, "redirect_uri": {rpRedirect + "?x=1"},
+				"response_type": {"code"}, "scope": {"openid"}},
+			"unknown client": {"client_id": {"nobody"}, "redirect_uri": {rpRedirect}, "response_type": {"code"}, "scope": {"openid"}},
+		} {
+			res := b.get(h.issuer + "/authorize?" + q.Encode())
+			if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
+				t.Errorf("%s: %d Location %q, want 400 without a redirect", name, res.StatusCode, res.Header.Get("Location"))
+			}
+		}
+		// A request without openid goes back to the client as invalid_scope.
+		q := url.Values{"client_id": {h.confidential.ID}, "redirect_uri": {rpRedirect}, "response_type": {"code"},
+			"scope": {"profile"}, "state": {"st"}}
+		if r := b.authorize(h.issuer + "/authorize?" + q.Encode()); r.callback.Get("error") != "invalid_scope" {
+			t.Errorf("no openid scope: %v", r.callback)
+		}
+	})
+}
+
+// An auth request belongs to the browser that started it: another browser
+// can neither see its ceremony, complete it, nor turn its callback into a
+// code.
+func TestAnotherBrowser(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		victim := h.newBrowser(softauthn.Options{BackupEligible: true})
+		victim.register("jane")
+		attacker := h.newBrowser(softauthn.Options{BackupEligible: true})
+		attacker.register("mallory")
+
+		u, _ := h.authorizeURL(h.confidential, nil)
+		id := victim.authorize(u).authRequestID(t)
+		if r := attacker.authorize(h.issuer + "/login?auth_request_id=" + id); r.status != http.StatusForbidden {
+			t.Fatalf("login page of another browser's request: %d", r.status)
+		}
+		if status, out := attacker.ceremonyInfo(id); status != http.StatusForbidden || out["code"] != "auth_request_of_another_browser" {
+			t.Fatalf("ceremony of another browser's request: %d %v", status, out)
+		}
+		// The attacker's own nonce against the victim's request.
+		ownID := attacker.authorize(u).authRequestID(t)
+		if r := attacker.complete(id, attacker.passkey(ownID)); r.status != http.StatusForbidden || r.callback != nil {
+			t.Fatalf("complete another browser's request: %d %v", r.status, r.callback)
+		}
+		// The victim completes; the callback URL is no use to the attacker,
+		// and still works for the victim.
+		victim.stopAtCallback()
+		if done := victim.complete(id, victim.passkey(id)); done.status != http.StatusFound {
+			t.Fatalf("victim's complete: %d %s", done.status, firstLine(done.page))
+		}
+		cbURL := h.issuer + "/authorize/callback?id=" + url.QueryEscape(id)
+		r := attacker.authorize(cbURL)
+		if r.callback != nil && r.callback.Get("code") != "" {
+			t.Fatalf("another browser got a code from the callback: %v", r.callback)
+		}
+		if r := victim.authorize(cbURL); r.callback.Get("code") == "" {
+			t.Fatalf("the victim's own callback: %d %v", r.status, r.callback)
+		}
+	})
+}
