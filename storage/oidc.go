@@ -15,10 +15,14 @@ const (
 
 // Client is an OpenID Connect relying party registered with one app.
 type Client struct {
-	ID                     string // client_id; unique
-	AppID                  string
-	Name                   string
-	SecretHash             []byte // SHA-256 of the secret; nil for public and private_key_jwt clients
+	ID         string // client_id; unique
+	AppID      string
+	Name       string
+	SecretHash []byte // SHA-256 of the secret; nil for public and private_key_jwt clients
+	// SecretSealed is the secret encrypted with the master key (the client
+	// ID authenticated with it), to verify what the client signs with it
+	// (HS256 request objects); nil where there is no secret.
+	SecretSealed           []byte
 	AuthMethod             string // AuthMethod*
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string

@@ -460,4 +460,3 @@ func s256(v string) string {
 	d := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(d[:])
 }
-

@@ -268,4 +268,3 @@ func mustUserID(t *testing.T, h *harness, externalID string) string {
 	}
 	return u.ID
 }
-

@@ -96,3 +96,23 @@ func TestStoredKeyTampered(t *testing.T) {
 		}
 	})
 }
+
+func TestSealClientSecret(t *testing.T) {
+	key := storage.RandomBytes(32)
+	sealed, err := signing.SealClientSecret(key, "client-a", "pbs_secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := signing.OpenClientSecret(key, "client-a", sealed); err != nil || got != "pbs_secret" {
+		t.Fatalf("open: %q %v", got, err)
+	}
+	for name, open := range map[string]func() (string, error){
+		"another client":     func() (string, error) { return signing.OpenClientSecret(key, "client-b", sealed) },
+		"another master key": func() (string, error) { return signing.OpenClientSecret(storage.RandomBytes(32), "client-a", sealed) },
+		"as a signing key":   func() (string, error) { b, err := signing.DecryptPrivateKey(key, "client-a", sealed); return string(b), err },
+	} {
+		if _, err := open(); !errors.Is(err, signing.ErrDecrypt) {
+			t.Errorf("%s: %v, want ErrDecrypt", name, err)
+		}
+	}
+}

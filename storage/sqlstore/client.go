@@ -8,15 +8,15 @@ import (
 	"github.com/passbridge/passbridge/storage"
 )
 
-const clientColumns = `id, app_id, name, secret_hash, auth_method, redirect_uris, post_logout_redirect_uris,
+const clientColumns = `id, app_id, name, secret_hash, secret_sealed, auth_method, redirect_uris, post_logout_redirect_uris,
 	jwks, jwks_uri, access_token_type, scopes, id_token_lifetime_ns, access_token_lifetime_ns,
 	refresh_token_lifetime_ns, require_acr, require_uv, created_at, updated_at`
 
 const (
-	qClientInsert = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qClientInsert = `INSERT INTO clients (` + clientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qClientGet    = `SELECT ` + clientColumns + ` FROM clients WHERE id = ?`
 	qClientList   = `SELECT ` + clientColumns + ` FROM clients WHERE app_id = ? ORDER BY created_at, id`
-	qClientUpdate = `UPDATE clients SET name = ?, secret_hash = ?, auth_method = ?, redirect_uris = ?,
+	qClientUpdate = `UPDATE clients SET name = ?, secret_hash = ?, secret_sealed = ?, auth_method = ?, redirect_uris = ?,
 	post_logout_redirect_uris = ?, jwks = ?, jwks_uri = ?, access_token_type = ?, scopes = ?,
 	id_token_lifetime_ns = ?, access_token_lifetime_ns = ?, refresh_token_lifetime_ns = ?, require_acr = ?,
 	require_uv = ?, updated_at = ? WHERE id = ?`
@@ -28,6 +28,7 @@ type clientRow struct {
 	AppID                  string   `db:"app_id"`
 	Name                   string   `db:"name"`
 	SecretHash             []byte   `db:"secret_hash"`
+	SecretSealed           []byte   `db:"secret_sealed"`
 	AuthMethod             string   `db:"auth_method"`
 	RedirectURIs           string   `db:"redirect_uris"`
 	PostLogoutRedirectURIs string   `db:"post_logout_redirect_uris"`
@@ -58,7 +59,7 @@ func (r *clientRow) client() (storage.Client, error) {
 		return storage.Client{}, err
 	}
 	return storage.Client{
-		ID: r.ID, AppID: r.AppID, Name: r.Name, SecretHash: bytesOut(r.SecretHash), AuthMethod: r.AuthMethod,
+		ID: r.ID, AppID: r.AppID, Name: r.Name, SecretHash: bytesOut(r.SecretHash), SecretSealed: bytesOut(r.SecretSealed), AuthMethod: r.AuthMethod,
 		RedirectURIs: redirects, PostLogoutRedirectURIs: logouts, JWKS: bytesOut(r.JWKS),
 		JWKSURI: r.JWKSURI, AccessTokenType: r.AccessTokenType, Scopes: scopes,
 		IDTokenLifetime:      time.Duration(r.IDTokenLifetime),
@@ -71,7 +72,7 @@ func (r *clientRow) client() (storage.Client, error) {
 
 // CreateClient stores a new OIDC client of an existing app.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
-	err := s.insert(ctx, qClientInsert, c.ID, c.AppID, c.Name, bytesArg(c.SecretHash), c.AuthMethod,
+	err := s.insert(ctx, qClientInsert, c.ID, c.AppID, c.Name, bytesArg(c.SecretHash), bytesArg(c.SecretSealed), c.AuthMethod,
 		jsonText(c.RedirectURIs), jsonText(c.PostLogoutRedirectURIs), bytesArg(c.JWKS), c.JWKSURI, c.AccessTokenType,
 		jsonText(c.Scopes), int64(c.IDTokenLifetime), int64(c.AccessTokenLifetime), int64(c.RefreshTokenLifetime),
 		c.RequireACR, c.RequireUV, timeArg(c.CreatedAt), timeArg(c.UpdatedAt))
@@ -121,9 +122,9 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Cli
 	read := func(tx *Store, lock string) (storage.Client, error) { return tx.getClient(ctx, lock, id) }
 	write := func(tx *Store, cur, next storage.Client) (storage.Client, error) {
 		next.ID, next.AppID, next.CreatedAt = cur.ID, cur.AppID, cur.CreatedAt
-		next.SecretHash, next.JWKS = bytesOut(next.SecretHash), bytesOut(next.JWKS)
+		next.SecretHash, next.SecretSealed, next.JWKS = bytesOut(next.SecretHash), bytesOut(next.SecretSealed), bytesOut(next.JWKS)
 		next.UpdatedAt = utc(next.UpdatedAt)
-		_, err := tx.exec(ctx, qClientUpdate, next.Name, bytesArg(next.SecretHash), next.AuthMethod,
+		_, err := tx.exec(ctx, qClientUpdate, next.Name, bytesArg(next.SecretHash), bytesArg(next.SecretSealed), next.AuthMethod,
 			jsonText(next.RedirectURIs), jsonText(next.PostLogoutRedirectURIs), bytesArg(next.JWKS), next.JWKSURI,
 			next.AccessTokenType, jsonText(next.Scopes), int64(next.IDTokenLifetime), int64(next.AccessTokenLifetime),
 			int64(next.RefreshTokenLifetime), next.RequireACR, next.RequireUV, timeArg(next.UpdatedAt), id)

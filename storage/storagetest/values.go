@@ -144,6 +144,7 @@ func newClient(appID string) storage.Client {
 		AppID:                  appID,
 		Name:                   `Wiki, "internal" – Zoë`,
 		SecretHash:             storage.HashSecret(secret),
+		SecretSealed:           []byte("sealed, opaque to the store"),
 		AuthMethod:             storage.AuthMethodPost,
 		RedirectURIs:           []string{"https://rp.example/cb?a=1,2&b=%22x%22", "http://127.0.0.1:9000/callback"},
 		PostLogoutRedirectURIs: []string{"https://rp.example/bye", "https://rp.example/logged-out?x=1,2"},
