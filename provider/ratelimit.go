@@ -21,7 +21,8 @@ const (
 
 // rateLimitKey names the client a request counts against: its address, for
 // the browser client API of the Flex routes (the ceremony starts and
-// finishes, which anyone may call) and "" (not limited) for everything else.
+// finishes, which anyone may call) and the login page's calls, and ""
+// (not limited) for everything else.
 //
 // The API-key routes are not limited per address: every call of a customer's
 // backend comes from the same few addresses, so a per-address bucket would
@@ -66,8 +67,14 @@ func newFailureLimiter(deps Deps, now func() time.Time, refused func()) (*httpap
 }
 
 // isClientRoute reports whether route is one of the Flex client API's
-// ceremony routes (/v1/apps/:app_id/{register,authenticate}/transactions/webauthn/…).
+// ceremony routes (/v1/apps/:app_id/{register,authenticate}/transactions/webauthn/…)
+// or of the login page's calls (/login/ceremony, /login/complete).
 func isClientRoute(route string) bool {
+	// The login page's calls run ceremonies as the client API does, for
+	// anyone who asks.
+	if route == "/login/ceremony" || route == "/login/complete" {
+		return true
+	}
 	rest, ok := strings.CutPrefix(route, "/v1/apps/:app_id/")
 	if !ok {
 		return false

@@ -77,6 +77,12 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t *testing.T, st storage.Store) *harness {
 	t.Helper()
+	return newHarnessWith(t, st, 0, 0)
+}
+
+// newHarnessWith is newHarness with a per-address rate limit (0: none).
+func newHarnessWith(t *testing.T, st storage.Store, rate float64, burst int) *harness {
+	t.Helper()
 	ctx := t.Context()
 	clock := apitest.NewClock()
 	svc, err := ceremony.New(ceremony.Config{Store: st, Now: clock.Now, AAGUIDs: apitest.Registry(t)})
@@ -106,6 +112,7 @@ func newHarness(t *testing.T, st storage.Store) *harness {
 	}
 	server, err := provider.New(provider.Deps{
 		Store: st, Ceremony: svc, Issuer: issuer, MasterKey: masterKey, Now: clock.Now,
+		RateLimit: rate, RateLimitBurst: burst,
 		Areas: []provider.Area{
 			flexapi.New(flexapi.Deps{Store: st, Ceremony: svc, Now: clock.Now, Issuer: issuer}),
 			op, page,

@@ -3,10 +3,12 @@ package oidc_test
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
 // PKCE: S256 only, and required of public clients (RFC 9700 §2.1.1).
@@ -112,4 +114,28 @@ func TestAnotherBrowser(t *testing.T) {
 			t.Fatalf("the victim's own callback: %d %v", r.status, r.callback)
 		}
 	})
+}
+
+// The login page's calls run ceremonies for anyone who asks: they are
+// rate-limited per address like the Flex client API.
+func TestLoginCallsRateLimited(t *testing.T) {
+	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), 0.001, 3)
+	b := h.newBrowser(softauthn.Options{})
+	u, _ := h.authorizeURL(h.confidential, nil)
+	id := b.authorize(u).authRequestID(t)
+	statuses := []int{}
+	for range 3 {
+		s, _ := b.ceremonyInfo(id)
+		statuses = append(statuses, s)
+	}
+	r := b.complete(id, "nonce")
+	statuses = append(statuses, r.status)
+	want := []int{http.StatusOK, http.StatusOK, http.StatusOK, http.StatusTooManyRequests}
+	if !slices.Equal(statuses, want) {
+		t.Fatalf("statuses %v, want %v", statuses, want)
+	}
+	// The page itself and the OIDC endpoints are not limited.
+	if r := b.authorize(u); r.status != http.StatusOK {
+		t.Fatalf("login page: %d", r.status)
+	}
 }
