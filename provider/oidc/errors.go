@@ -40,6 +40,7 @@ func (s *opStorage) translate(ctx context.Context, what string, err error, notFo
 	case errors.Is(err, storage.ErrNotFound) && notFound != nil:
 		return notFound()
 	case errors.Is(err, storage.ErrUnavailable):
+		markOutage(ctx)
 		s.log.WarnContext(ctx, what+": store unavailable", "err", err)
 		return errTemporarilyUnavailable()
 	}

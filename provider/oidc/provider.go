@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -178,9 +179,66 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 		case "/authorize", "/authorize/callback", "/end_session":
 			h = p.withBrowser(h)
 		}
-		r.Any(path, gin.WrapH(h))
+		r.Any(path, gin.WrapH(withOutage(h)))
 	}
 }
+
+// outage records that a request met an unreachable store.
+type outage struct{ seen atomic.Bool }
+
+type outageKey struct{}
+
+// markOutage notes, for withOutage, that the store could not be reached.
+func markOutage(ctx context.Context) {
+	if o, ok := ctx.Value(outageKey{}).(*outage); ok {
+		o.seen.Store(true)
+	}
+}
+
+// withOutage answers 503 temporarily_unavailable (with Retry-After) for a
+// request that met an unreachable store, instead of what op made of the
+// store's error (a 500, or on some paths a 400 that would tell the client
+// its code or token is invalid when it is not): the request may be retried
+// as it is. A redirect to the client (an error op sent back to it) stays.
+func withOutage(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := &outage{}
+		next.ServeHTTP(&outageWriter{ResponseWriter: w, o: o}, r.WithContext(context.WithValue(r.Context(), outageKey{}, o)))
+	})
+}
+
+type outageWriter struct {
+	http.ResponseWriter
+	o        *outage
+	replaced bool
+}
+
+// unavailableBody is the answer while the store is unreachable.
+const unavailableBody = `{"error":"temporarily_unavailable","error_description":"the service is temporarily unavailable; try again"}`
+
+func (w *outageWriter) WriteHeader(status int) {
+	if status >= 400 && w.o.seen.Load() {
+		w.replaced = true
+		h := w.Header()
+		h.Del("Content-Length")
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Retry-After", "5")
+		w.ResponseWriter.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.ResponseWriter.Write([]byte(unavailableBody))
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *outageWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil // op's own body for the failure is dropped
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *outageWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // withBrowser tells the storage methods behind an endpoint which browser
 // is asking: its binding cookie (set now if it has none) and sessions.
