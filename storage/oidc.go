@@ -172,4 +172,9 @@ type OIDCStore interface {
 	// DeleteGrant deletes every access and refresh token of one grant (see
 	// RefreshToken.GrantID). Having none is not an error.
 	DeleteGrant(ctx context.Context, grantID string) error
+
+	// UseRequestObject records the digest of a signed request object's jti
+	// until expiresAt; one recorded before and unexpired at now is
+	// ErrAlreadyExists, so of concurrent uses exactly one succeeds.
+	UseRequestObject(ctx context.Context, hash []byte, now, expiresAt time.Time) error
 }

@@ -63,7 +63,8 @@ type Store interface {
 	// transaction's Store runs fn in the same transaction.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// DeleteExpired removes every expiring row (handshakes, nonces, auth
-	// requests, codes, tokens, sessions, expired retired signing keys) whose
+	// requests, codes, tokens, sessions, expired retired signing keys, used
+	// request objects) whose
 	// expiry is at or before now, and every transaction whose expiry is at or
 	// before now - TransactionRetention, and reports how many went.
 	DeleteExpired(ctx context.Context, now time.Time) (GCResult, error)

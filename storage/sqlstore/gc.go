@@ -19,6 +19,7 @@ const (
 	GCRefreshTokens = "refresh_tokens"
 	GCSessions      = "sessions"
 	GCSigningKeys   = "signing_keys"
+	GCRequestObjs   = "request_objects"
 )
 
 // gcStatement deletes one kind's expired rows: those whose expiry is at or
@@ -42,6 +43,7 @@ func gcStatements() []gcStatement {
 		{GCRefreshTokens, `DELETE FROM refresh_tokens WHERE expires_at <= ?`, 0},
 		{GCSessions, `DELETE FROM sessions WHERE expires_at <= ?`, 0},
 		{GCSigningKeys, `DELETE FROM signing_keys WHERE state = '` + storage.KeyRetired + `' AND expires_at <= ?`, 0},
+		{GCRequestObjs, `DELETE FROM used_request_objects WHERE expires_at <= ?`, 0},
 	}
 }
 

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Sessions", sessionTests()},
 		{"SigningKeys", signingKeyTests()},
 		{"Audit", auditTests()},
+		{"RequestObjects", requestObjectTests()},
 		{"Cascades", cascadeTests()},
 		{"InTx", txTests()},
 		{"GC", gcTests()},
