@@ -193,6 +193,30 @@ func (h *Handler) ceremonyInfo(c *gin.Context) {
 		return
 	}
 	resp := ceremonyResponse{AppID: req.AppID, Mode: "authenticate"}
+	if req.Enroll {
+		// prompt=create: a registration, for the user the request names
+		// or a new one. The passkey's display name is the user's
+		// (display_name, or the external ID).
+		sub := oidcp.EnrolSubject(req.AuthRequest)
+		name := strings.TrimSpace(c.Query("display_name"))
+		if name == "" || len(name) > 64 {
+			name = sub
+		}
+		t, err := h.ceremony.CreateRegisterTransaction(ctx, req.app, sub, name)
+		var cerr *ceremony.Error
+		if errors.As(err, &cerr) {
+			h.jsonError(c, &pageError{http.StatusForbidden, cerr.Code, "A passkey cannot be added to this account here."})
+			return
+		}
+		if err != nil {
+			h.jsonError(c, h.internal(ctx, "create register transaction", err))
+			return
+		}
+		resp.Mode, resp.TransactionID = "register", &t.ID
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusOK, resp)
+		return
+	}
 	if sub := oidcp.HintedSubject(req.AuthRequest); sub != "" {
 		t, err := h.ceremony.CreateAuthenticateTransaction(ctx, req.app, sub)
 		var cerr *ceremony.Error
@@ -246,7 +270,17 @@ func (h *Handler) complete(c *gin.Context) {
 		h.respondError(c, h.internal(ctx, "verify nonce", err))
 		return
 	}
-	if sub := oidcp.HintedSubject(req.AuthRequest); sub != "" && n.ExternalID != sub {
+	// A registration completes only a prompt=create request, for its
+	// user; an authentication only a sign-in, for the user it names.
+	want, kind := oidcp.HintedSubject(req.AuthRequest), storage.KindAuthenticate
+	if req.Enroll {
+		want, kind = oidcp.EnrolSubject(req.AuthRequest), storage.KindRegister
+	}
+	if n.Kind != kind {
+		h.respondError(c, errWrongCeremony)
+		return
+	}
+	if want != "" && n.ExternalID != want {
 		h.respondError(c, errWrongUser)
 		return
 	}

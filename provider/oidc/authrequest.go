@@ -94,6 +94,11 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		age := int64(*req.MaxAge)
 		r.MaxAge = &age
 	}
+	if slices.Contains(r.Prompt, PromptCreate) {
+		if err := s.allowEnrolment(ctx, &r, info); err != nil {
+			return nil, err
+		}
+	}
 	if slices.Contains(r.Prompt, oidc.PromptNone) {
 		// No page may be shown: the browser's session decides it, now.
 		sess, err := s.browserSession(ctx, info, client.AppID, now)
@@ -128,8 +133,8 @@ func checkAuthRequest(req *oidc.AuthRequest, c storage.Client) error {
 	case req.CodeChallenge != "" && !validChallenge(req.CodeChallenge):
 		return oidc.ErrInvalidRequest().WithDescription("code_challenge must be the base64url SHA-256 of the verifier (43 characters)")
 	}
-	if slices.Contains(req.Prompt, PromptCreate) {
-		return oidc.ErrInvalidRequest().WithDescription("prompt=create is not available")
+	if slices.Contains(req.Prompt, PromptCreate) && slices.Contains(req.Prompt, oidc.PromptNone) {
+		return oidc.ErrInvalidRequest().WithDescription("prompt=create cannot be combined with none")
 	}
 	return nil
 }
@@ -229,3 +234,48 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return nil }
 
 var errAlreadyDone = errors.New("already completed")
+
+// allowEnrolment decides prompt=create (DESIGN §6): a passkey registration
+// in place of the sign-in. For the user the request names (login_hint or
+// id_token_hint): an existing user only when the client signed that
+// login_hint in a request object (it vouches it authenticated the user; a
+// bare login_hint never enrols), a new one when the client signed it or the
+// app allows sign-up. With no user named: a new user, where the app allows
+// sign-up. The request is marked Enroll.
+func (s *opStorage) allowEnrolment(ctx context.Context, r *storage.AuthRequest, info *requestInfo) error {
+	app, err := s.store.GetApp(ctx, r.AppID)
+	if err != nil {
+		return s.translate(ctx, "enrolment: app", err, nil)
+	}
+	sub := hintedSubject(*r)
+	signed := sub != "" && r.HintSubject == "" && info.signedLoginHint == r.LoginHint
+	if sub == "" {
+		if !app.AllowSignup {
+			return oidc.ErrAccessDenied().WithDescription("sign-up is not open for this app")
+		}
+		r.Enroll = true
+		return nil
+	}
+	_, err = s.store.GetUserByExternalID(ctx, r.AppID, sub)
+	switch {
+	case err == nil && !signed:
+		return oidc.ErrInvalidRequest().WithDescription(
+			"adding a passkey to an existing user needs a request object (RFC 9101) signed by the client, carrying login_hint")
+	case errors.Is(err, storage.ErrNotFound) && !signed && !app.AllowSignup:
+		return oidc.ErrAccessDenied().WithDescription("sign-up is not open for this app")
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return s.translate(ctx, "enrolment: user", err, nil)
+	}
+	r.Enroll = true
+	return nil
+}
+
+// EnrolSubject is the external ID a prompt=create request registers a
+// passkey for: the user it names, or for an open sign-up a new external ID
+// made from the request's own (random) ID.
+func EnrolSubject(r storage.AuthRequest) string {
+	if sub := hintedSubject(r); sub != "" {
+		return sub
+	}
+	return "pb_" + r.ID
+}

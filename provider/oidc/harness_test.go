@@ -58,8 +58,9 @@ type harness struct {
 	svc    *ceremony.Service
 	clock  *apitest.Clock
 	srv    *httptest.Server
-	issuer string
-	app    storage.App
+	issuer    string
+	app       storage.App
+	masterKey []byte
 
 	confidential storage.Client
 	secret       string
@@ -127,9 +128,20 @@ func newHarnessWith(t *testing.T, st storage.Store, rate float64, burst int) *ha
 	t.Cleanup(srv.Close)
 
 	app, _ := apitest.CreateApp(t, ctx, st, clock.Now(), "Shop", "localhost", issuer)
-	h := &harness{t: t, ctx: ctx, store: st, svc: svc, clock: clock, srv: srv, issuer: issuer, app: app}
+	h := &harness{t: t, ctx: ctx, store: st, svc: svc, clock: clock, srv: srv, issuer: issuer, app: app, masterKey: masterKey}
 	h.secret, _ = storage.NewSecret(storage.PrefixClientSecret)
 	h.confidential = h.createClient(storage.AuthMethodBasic, storage.HashSecret(h.secret))
+	sealed, err := signing.SealClientSecret(masterKey, h.confidential.ID, h.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.confidential, err = st.UpdateClient(ctx, h.confidential.ID, func(c storage.Client) (storage.Client, error) {
+		c.SecretSealed = sealed
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.public = h.createClient(storage.AuthMethodNone, nil)
 
 	h.rp, err = gooidc.NewProvider(ctx, issuer)
@@ -353,6 +365,14 @@ func (b *browser) passkey(id string) string {
 		b.h.t.Fatalf("login/ceremony: %d %v", status, info)
 	}
 	tx, _ := info["transaction_id"].(string)
+	if info["mode"] == "register" {
+		hs := b.flex("register/transactions/webauthn/start", map[string]any{"transaction_id": tx})
+		resp, _, err := b.auth.Register(hs.options, b.h.issuer)
+		if err != nil {
+			b.h.t.Fatal(err)
+		}
+		return b.flexFinish("register/transactions/webauthn/finish", tx, hs.id, resp)
+	}
 	body := map[string]any{}
 	if tx != "" {
 		body["transaction_id"] = tx

@@ -60,7 +60,8 @@ type Deps struct {
 
 // Provider is the OpenID Connect provider.
 type Provider struct {
-	op      *op.Provider
+	masterKey []byte
+	op        *op.Provider
 	handler http.Handler
 	storage *opStorage
 	store   storage.Store
@@ -109,7 +110,9 @@ func New(deps Deps) (*Provider, error) {
 		AuthMethodPost:           true,
 		AuthMethodPrivateKeyJWT:  true,
 		GrantTypeRefreshToken:    true,
-		RequestObjectSupported:   true,
+		// Request objects are verified before op sees the request (see
+		// withRequestObject): op's own check takes neither HS256 nor EdDSA.
+		RequestObjectSupported: false,
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess},
 		SupportedClaims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
 			"sid", "at_hash", "c_hash", "name", "preferred_username"},
@@ -122,7 +125,7 @@ func New(deps Deps) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
-	p := &Provider{op: prov, storage: st, store: deps.Store, issuer: issuer, cookies: cookies, cfg: cfg}
+	p := &Provider{masterKey: deps.MasterKey, op: prov, storage: st, store: deps.Store, issuer: issuer, cookies: cookies, cfg: cfg}
 	p.handler = op.RegisterLegacyServer(&server{op.NewLegacyServer(prov, *op.DefaultEndpoints)}, op.AuthorizeCallbackHandler(prov))
 	return p, nil
 }
@@ -144,9 +147,14 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	d.ACRValuesSupported = SupportedACRValues
 	d.DeviceAuthorizationEndpoint = ""
 	d.ClaimsParameterSupported = false
+	d.RequestParameterSupported = true
+	d.RequestObjectSigningAlgValuesSupported = nil
+	for _, a := range requestObjectAlgs {
+		d.RequestObjectSigningAlgValuesSupported = append(d.RequestObjectSigningAlgValuesSupported, string(a))
+	}
 	resp.Data = discovery{
 		DiscoveryConfiguration: d,
-		PromptValuesSupported:  []string{oidc.PromptNone, oidc.PromptLogin, oidc.PromptSelectAccount},
+		PromptValuesSupported:  []string{oidc.PromptNone, oidc.PromptLogin, oidc.PromptSelectAccount, PromptCreate},
 	}
 	return resp, nil
 }
@@ -176,7 +184,9 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 	for _, path := range routes {
 		h := p.handler
 		switch path {
-		case "/authorize", "/authorize/callback", "/end_session":
+		case "/authorize":
+			h = p.withBrowser(p.withRequestObject(h))
+		case "/authorize/callback", "/end_session":
 			h = p.withBrowser(h)
 		}
 		r.Any(path, gin.WrapH(withOutage(h)))

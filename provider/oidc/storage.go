@@ -46,6 +46,9 @@ type requestInfo struct {
 	w        http.ResponseWriter
 	browser  []byte            // digest of the browser cookie
 	sessions map[string][]byte // digests of the session cookies, by app ID
+	// signedLoginHint is the login_hint of a verified request object: the
+	// client vouches for that user.
+	signedLoginHint string
 }
 
 type requestInfoKey struct{}
