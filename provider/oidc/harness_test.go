@@ -52,12 +52,12 @@ const rpRedirect = "https://rp.example/callback"
 // issuer; the app's origin, RP ID localhost), a confidential and a public
 // client, and a relying party using go-oidc and x/oauth2.
 type harness struct {
-	t      *testing.T
-	ctx    context.Context
-	store  storage.Store
-	svc    *ceremony.Service
-	clock  *apitest.Clock
-	srv    *httptest.Server
+	t         *testing.T
+	ctx       context.Context
+	store     storage.Store
+	svc       *ceremony.Service
+	clock     *apitest.Clock
+	srv       *httptest.Server
 	issuer    string
 	app       storage.App
 	masterKey []byte

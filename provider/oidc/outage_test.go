@@ -33,7 +33,9 @@ func (s *downStore) fail() error {
 
 type driverError struct{}
 
-func (*driverError) Error() string { return "dial tcp 10.1.2.3:5432: connect: secret-host refused (pq: password authentication)" }
+func (*driverError) Error() string {
+	return "dial tcp 10.1.2.3:5432: connect: secret-host refused (pq: password authentication)"
+}
 func (*driverError) Unwrap() error { return storage.ErrUnavailable }
 
 func (s *downStore) GetClient(ctx context.Context, id string) (storage.Client, error) {

@@ -62,12 +62,12 @@ type Deps struct {
 type Provider struct {
 	masterKey []byte
 	op        *op.Provider
-	handler http.Handler
-	storage *opStorage
-	store   storage.Store
-	issuer  string
-	cookies web.Cookies
-	cfg     Config
+	handler   http.Handler
+	storage   *opStorage
+	store     storage.Store
+	issuer    string
+	cookies   web.Cookies
+	cfg       Config
 }
 
 // New builds the provider.
@@ -113,7 +113,7 @@ func New(deps Deps) (*Provider, error) {
 		// Request objects are verified before op sees the request (see
 		// withRequestObject): op's own check takes neither HS256 nor EdDSA.
 		RequestObjectSupported: false,
-		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess},
+		SupportedScopes:        []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess},
 		SupportedClaims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp",
 			"sid", "at_hash", "c_hash", "name", "preferred_username"},
 	}

@@ -109,7 +109,10 @@ func TestSealClientSecret(t *testing.T) {
 	for name, open := range map[string]func() (string, error){
 		"another client":     func() (string, error) { return signing.OpenClientSecret(key, "client-b", sealed) },
 		"another master key": func() (string, error) { return signing.OpenClientSecret(storage.RandomBytes(32), "client-a", sealed) },
-		"as a signing key":   func() (string, error) { b, err := signing.DecryptPrivateKey(key, "client-a", sealed); return string(b), err },
+		"as a signing key": func() (string, error) {
+			b, err := signing.DecryptPrivateKey(key, "client-a", sealed)
+			return string(b), err
+		},
 	} {
 		if _, err := open(); !errors.Is(err, signing.ErrDecrypt) {
 			t.Errorf("%s: %v, want ErrDecrypt", name, err)
