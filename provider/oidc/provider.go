@@ -126,7 +126,9 @@ func New(deps Deps) (*Provider, error) {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
 	p := &Provider{masterKey: deps.MasterKey, op: prov, storage: st, store: deps.Store, issuer: issuer, cookies: cookies, cfg: cfg}
-	p.handler = op.RegisterLegacyServer(&server{op.NewLegacyServer(prov, *op.DefaultEndpoints)}, op.AuthorizeCallbackHandler(prov))
+	origins := &browserOrigins{store: deps.Store, now: now, log: log}
+	p.handler = op.RegisterLegacyServer(&server{op.NewLegacyServer(prov, *op.DefaultEndpoints)}, op.AuthorizeCallbackHandler(prov),
+		op.WithServerCORSOptions(origins.corsOptions()))
 	return p, nil
 }
 

@@ -139,3 +139,28 @@ func TestLoginCallsRateLimited(t *testing.T) {
 		t.Fatalf("login page: %d", r.status)
 	}
 }
+
+// CORS on the token, userinfo, JWKS and discovery endpoints: the origins of
+// browser (public) clients' redirect URIs, and no others.
+func TestCORS(t *testing.T) {
+	h := newHarness(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+	// The public client's redirect URI is https://rp.example/callback.
+	for _, path := range []string{"/oauth/token", "/userinfo", "/keys", "/.well-known/openid-configuration", "/oauth/introspect", "/revoke"} {
+		for origin, allowed := range map[string]bool{"https://rp.example": true, "https://evil.example": false} {
+			req, _ := http.NewRequestWithContext(h.ctx, http.MethodOptions, h.issuer+path, nil)
+			req.Header.Set("Origin", origin)
+			req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+			req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			got := res.Header.Get("Access-Control-Allow-Origin")
+			if (got == origin) != allowed || res.Header.Get("Access-Control-Allow-Credentials") == "true" {
+				t.Errorf("preflight %s from %s: Allow-Origin %q Allow-Credentials %q, want allowed %v without credentials",
+					path, origin, got, res.Header.Get("Access-Control-Allow-Credentials"), allowed)
+			}
+		}
+	}
+}
