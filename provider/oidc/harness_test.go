@@ -96,11 +96,43 @@ func newHarnessWith(t *testing.T, st storage.Store, rate float64, burst int) *ha
 	}
 	issuer := "http://localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")
 	masterKey := storage.RandomBytes(32)
+	srv := startServer(t, st, svc, clock, issuer, masterKey, ln, rate, burst)
+
+	app, _ := apitest.CreateApp(t, ctx, st, clock.Now(), "Shop", "localhost", issuer)
+	h := &harness{t: t, ctx: ctx, store: st, svc: svc, clock: clock, srv: srv, issuer: issuer, app: app, masterKey: masterKey}
+	h.secret, _ = storage.NewSecret(storage.PrefixClientSecret)
+	h.confidential = h.createClient(storage.AuthMethodBasic, storage.HashSecret(h.secret))
+	sealed, err := signing.SealClientSecret(masterKey, h.confidential.ID, h.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.confidential, err = st.UpdateClient(ctx, h.confidential.ID, func(c storage.Client) (storage.Client, error) {
+		c.SecretSealed = sealed
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.public = h.createClient(storage.AuthMethodNone, nil)
+
+	h.rp, err = gooidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	h.verifier = h.rp.Verifier(&gooidc.Config{ClientID: h.confidential.ID})
+	return h
+}
+
+// startServer builds the whole server as serve does (signing keys, the
+// OIDC provider, the login page, the Flex API) and serves it on ln.
+func startServer(t *testing.T, st storage.Store, svc *ceremony.Service, clock *apitest.Clock, issuer string,
+	masterKey []byte, ln net.Listener, rate float64, burst int) *httptest.Server {
+	t.Helper()
 	keys, err := signing.New(signing.Config{Store: st, MasterKey: masterKey, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := keys.Ensure(ctx); err != nil {
+	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	op, err := pboidc.New(pboidc.Deps{Store: st, Keys: keys, Issuer: issuer, MasterKey: masterKey, Now: clock.Now})
@@ -126,30 +158,20 @@ func newHarnessWith(t *testing.T, st storage.Store, rate float64, burst int) *ha
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
+	return srv
+}
 
-	app, _ := apitest.CreateApp(t, ctx, st, clock.Now(), "Shop", "localhost", issuer)
-	h := &harness{t: t, ctx: ctx, store: st, svc: svc, clock: clock, srv: srv, issuer: issuer, app: app, masterKey: masterKey}
-	h.secret, _ = storage.NewSecret(storage.PrefixClientSecret)
-	h.confidential = h.createClient(storage.AuthMethodBasic, storage.HashSecret(h.secret))
-	sealed, err := signing.SealClientSecret(masterKey, h.confidential.ID, h.secret)
+// restart stops the server and starts a new one, with nothing kept in
+// memory, on the same store, master key and address.
+func (h *harness) restart() {
+	h.t.Helper()
+	addr := h.srv.Listener.Addr().String()
+	h.srv.Close()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	h.confidential, err = st.UpdateClient(ctx, h.confidential.ID, func(c storage.Client) (storage.Client, error) {
-		c.SecretSealed = sealed
-		return c, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.public = h.createClient(storage.AuthMethodNone, nil)
-
-	h.rp, err = gooidc.NewProvider(ctx, issuer)
-	if err != nil {
-		t.Fatalf("discovery: %v", err)
-	}
-	h.verifier = h.rp.Verifier(&gooidc.Config{ClientID: h.confidential.ID})
-	return h
+	h.srv = startServer(h.t, h.store, h.svc, h.clock, h.issuer, h.masterKey, ln, 0, 0)
 }
 
 func (h *harness) createClient(method string, secretHash []byte) storage.Client {
@@ -486,4 +508,25 @@ func firstLine(s string) string {
 func s256(v string) string {
 	d := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(d[:])
+}
+
+// verifierConfig is the relying party's ID token check for the
+// confidential client.
+func (h *harness) verifierConfig() *gooidc.Config { return &gooidc.Config{ClientID: h.confidential.ID} }
+
+// kid is the key ID in a JWS's header.
+func kid(t *testing.T, raw string) string {
+	t.Helper()
+	head, _, _ := strings.Cut(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		KID string `json:"kid"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	return h.KID
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/storage"
 )
 
 // A second authorize in the same browser signs in without a ceremony
@@ -172,6 +173,49 @@ func TestACRValues(t *testing.T) {
 		u, f = h.authorizeURL(h.confidential, url.Values{"acr_values": {"phr"}})
 		if got := h.mustExchange(f, synced.signIn(u)).claims; got.ACR != "phr" {
 			t.Fatalf("acr %q, want phr", got.ACR)
+		}
+	})
+}
+
+// A client can demand phrh (device-bound passkeys) or user verification for
+// every sign-in, enforced like acr_values.
+func TestClientMinimum(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		strict := h.createClient(storage.AuthMethodNone, nil)
+		if _, err := h.store.UpdateClient(h.ctx, strict.ID, func(c storage.Client) (storage.Client, error) {
+			c.RequireACR = "phrh"
+			return c, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		strict, _ = h.store.GetClient(h.ctx, strict.ID)
+		synced := h.newBrowser(softauthn.Options{BackupEligible: true})
+		synced.register("quinn")
+		u, f := h.authorizeURL(strict, nil)
+		id := synced.authorize(u).authRequestID(t)
+		if r := synced.complete(id, synced.passkey(id)); r.callback.Get("error") != "unmet_authentication_requirements" || r.callback.Get("state") != f.state {
+			t.Fatalf("synced passkey for a phrh client: %v", r.callback)
+		}
+		// The phr session another client got does not satisfy it either.
+		u, f = h.authorizeURL(h.confidential, nil)
+		h.mustExchange(f, synced.signIn(u))
+		u, _ = h.authorizeURL(strict, url.Values{"prompt": {"none"}})
+		if r := synced.authorize(u); r.callback.Get("error") != "login_required" {
+			t.Fatalf("phr session for a phrh client with prompt=none: %v", r.callback)
+		}
+
+		uv := h.createClient(storage.AuthMethodNone, nil)
+		if _, err := h.store.UpdateClient(h.ctx, uv.ID, func(c storage.Client) (storage.Client, error) {
+			c.RequireUV = true
+			return c, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		uv, _ = h.store.GetClient(h.ctx, uv.ID)
+		u, f = h.authorizeURL(uv, nil)
+		r := synced.authorize(u) // the session's ceremony verified the user: SSO
+		if c := h.mustExchange(f, r.callback).claims; c.Subject != "quinn" {
+			t.Fatalf("UV client with a UV session: %+v", c)
 		}
 	})
 }
