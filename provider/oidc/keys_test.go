@@ -73,4 +73,3 @@ func TestKeyRotation(t *testing.T) {
 		}
 	})
 }
-
