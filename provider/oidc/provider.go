@@ -148,7 +148,7 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	d.ACRValuesSupported = SupportedACRValues
 	d.DeviceAuthorizationEndpoint = ""
-	d.ClaimsParameterSupported = false
+	d.ClaimsParameterSupported = true
 	d.RequestParameterSupported = true
 	d.RequestObjectSigningAlgValuesSupported = nil
 	for _, a := range requestObjectAlgs {

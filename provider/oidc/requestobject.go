@@ -34,7 +34,7 @@ const maxRequestObjectLifetime = 10 * time.Minute
 
 // signedParams are the authorization parameters a request object may carry.
 var signedParams = []string{"scope", "response_type", "redirect_uri", "state", "nonce", "prompt", "max_age",
-	"login_hint", "acr_values", "ui_locales", "code_challenge", "code_challenge_method", "response_mode", "display"}
+	"login_hint", "acr_values", "ui_locales", "code_challenge", "code_challenge_method", "response_mode", "display", "claims"}
 
 // errRequestObject is a request object that cannot be used; its text is
 // safe to show.
@@ -50,8 +50,16 @@ func badObject(format string, args ...any) error {
 // to the merged parameters, before op parses it.
 func (p *Provider) withRequestObject(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil || !r.Form.Has("request") {
+		if err := r.ParseForm(); err != nil {
 			next.ServeHTTP(w, r) // op answers a form it cannot parse
+			return
+		}
+		if !r.Form.Has("request") {
+			if err := applyClaimsParam(r, r.Form); err != nil {
+				writeAuthorizeError(w, "invalid_request", err.Error())
+				return
+			}
+			next.ServeHTTP(w, r)
 			return
 		}
 		claims, err := p.verifyRequestObject(r.Context(), r.Form.Get("client_id"), r.Form.Get("request"))
@@ -67,10 +75,9 @@ func (p *Provider) withRequestObject(next http.Handler) http.Handler {
 			return
 		}
 		merged := mergeParams(r.Form, claims)
-		r.URL.RawQuery = merged.Encode()
-		r.Form, r.PostForm = merged, nil
-		if r.Method == http.MethodPost {
-			r.PostForm = merged
+		if err := applyClaimsParam(r, merged); err != nil {
+			writeAuthorizeError(w, "invalid_request", err.Error())
+			return
 		}
 		if info := requestInfoFrom(r.Context()); info != nil {
 			info.signedLoginHint = merged.Get("login_hint")
@@ -210,6 +217,10 @@ func mergeParams(form url.Values, claims map[string]any) url.Values {
 			out[k] = []string{v}
 		case float64:
 			out[k] = []string{strconv.FormatInt(int64(v), 10)}
+		case map[string]any: // the claims parameter, as an object
+			if b, err := json.Marshal(v); err == nil {
+				out[k] = []string{string(b)}
+			}
 		case []any: // e.g. prompt or acr_values as arrays
 			parts := make([]string, 0, len(v))
 			for _, e := range v {
@@ -237,4 +248,41 @@ func markOutageIf(ctx context.Context, err error) {
 	if errors.Is(err, storage.ErrUnavailable) {
 		markOutage(ctx)
 	}
+}
+
+// applyClaimsParam reads the claims parameter (OIDC Core §5.5): the acr it
+// asks of the ID token ({"id_token": {"acr": {"essential": true, "values":
+// ["phrh"]}}}) is demanded as acr_values is, where acr_values is not given.
+// Other requested claims are voluntary and are answered as the scopes say.
+// It sets the request's parameters to params, without "claims", which op
+// does not read.
+func applyClaimsParam(r *http.Request, params url.Values) error {
+	if raw := params.Get("claims"); raw != "" {
+		var req struct {
+			IDToken map[string]*struct {
+				Essential bool     `json:"essential"`
+				Value     string   `json:"value"`
+				Values    []string `json:"values"`
+			} `json:"id_token"`
+		}
+		if len(raw) > 4096 || json.Unmarshal([]byte(raw), &req) != nil {
+			return errors.New("the claims parameter is not a JSON object of OIDC Core §5.5")
+		}
+		if acr := req.IDToken["acr"]; acr != nil && params.Get("acr_values") == "" {
+			values := acr.Values
+			if acr.Value != "" {
+				values = append(values, acr.Value)
+			}
+			if len(values) > 0 {
+				params.Set("acr_values", strings.Join(values, " "))
+			}
+		}
+		params.Del("claims")
+	}
+	r.URL.RawQuery = params.Encode()
+	r.Form, r.PostForm = params, nil
+	if r.Method == http.MethodPost {
+		r.PostForm = params
+	}
+	return nil
 }

@@ -219,3 +219,22 @@ func TestClientMinimum(t *testing.T) {
 		}
 	})
 }
+
+// The claims parameter's acr (OIDC Core §5.5.1.1) is demanded as
+// acr_values is.
+func TestClaimsParameterACR(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		synced := h.newBrowser(softauthn.Options{BackupEligible: true})
+		synced.register("rita")
+		claims := `{"id_token":{"acr":{"essential":true,"values":["phrh"]}}}`
+		u, f := h.authorizeURL(h.confidential, url.Values{"claims": {claims}})
+		id := synced.authorize(u).authRequestID(t)
+		if r := synced.complete(id, synced.passkey(id)); r.callback.Get("error") != "unmet_authentication_requirements" || r.callback.Get("state") != f.state {
+			t.Fatalf("essential acr phrh with a synced passkey: %v", r.callback)
+		}
+		u, _ = h.authorizeURL(h.confidential, url.Values{"claims": {"{not json"}})
+		if res := synced.get(u); res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("malformed claims: %d", res.StatusCode)
+		}
+	})
+}
