@@ -140,11 +140,18 @@ func Actor(c *gin.Context) string {
 }
 
 // printableID reports whether id is valid UTF-8 without control characters.
-func printableID(id string) bool {
-	if !utf8.ValidString(id) {
+func printableID(id string) bool { return Plausible(id, len(id)) }
+
+// Plausible reports whether s could name something the server issued or
+// stores (an ID, a client ID, a token): 1 to max bytes of valid UTF-8
+// without control characters. Anything else names nothing and is not worth
+// a query; PostgreSQL would refuse such text with an error rather than
+// find nothing, and inside a transaction that error aborts the rest.
+func Plausible(s string, max int) bool {
+	if s == "" || len(s) > max || !utf8.ValidString(s) {
 		return false
 	}
-	for _, r := range id {
+	for _, r := range s {
 		if unicode.IsControl(r) {
 			return false
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/passbridge/passbridge/ceremony"
+	"github.com/passbridge/passbridge/provider/httpapi"
 	oidcp "github.com/passbridge/passbridge/provider/oidc"
 	"github.com/passbridge/passbridge/storage"
 )
@@ -96,7 +97,7 @@ type request struct {
 // load reads the auth request named by id and checks that it belongs to
 // this browser (DESIGN §6: another browser cannot complete it).
 func (h *Handler) load(ctx context.Context, r *http.Request, id string) (*request, *pageError) {
-	if id == "" || len(id) > 64 {
+	if !httpapi.Plausible(id, 64) {
 		return nil, errNoRequest
 	}
 	ar, err := h.store.GetAuthRequest(ctx, id, h.now())

@@ -171,6 +171,9 @@ func markDone(r *storage.AuthRequest, s storage.Session) {
 // which mints its code: only for the browser that started it (the callback
 // URL is a bearer handle; another browser must not turn it into a code).
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	if !plausible(id, 64) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request expired or does not exist")
+	}
 	r, err := s.store.GetAuthRequest(ctx, id, s.clock())
 	if err != nil {
 		return nil, s.translate(ctx, "get auth request", err, func() *oidc.Error {

@@ -76,6 +76,9 @@ func (s *opStorage) SetUserinfoFromToken(ctx context.Context, ui *oidc.UserInfo,
 
 // liveAccessToken returns an unexpired, unrevoked access token of subject.
 func (s *opStorage) liveAccessToken(ctx context.Context, id, subject string) (storage.AccessToken, error) {
+	if !plausible(id, 256) {
+		return storage.AccessToken{}, oidc.ErrInvalidRequest().WithDescription("the access token is invalid or expired")
+	}
 	t, err := s.store.GetAccessToken(ctx, id, s.clock())
 	if err == nil && subject != "" && t.Subject != subject {
 		err = storage.ErrNotFound

@@ -108,7 +108,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Clie
 }
 
 func (s *opStorage) getClient(ctx context.Context, id string) (*client, error) {
-	if id == "" || len(id) > 256 {
+	if !plausible(id, 256) {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
 	c, err := s.store.GetClient(ctx, id)

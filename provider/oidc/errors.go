@@ -7,6 +7,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
+	"github.com/passbridge/passbridge/provider/httpapi"
 	"github.com/passbridge/passbridge/storage"
 )
 
@@ -57,3 +58,6 @@ func authRequestLog(r storage.AuthRequest) slog.Value {
 		slog.Bool("done", r.Done),
 	)
 }
+
+// plausible: see httpapi.Plausible.
+func plausible(s string, max int) bool { return httpapi.Plausible(s, max) }

@@ -199,6 +199,9 @@ func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token str
 // access token by its ID. A token that is unknown, expired or another
 // client's is not an error (§2.2: the client cannot tell).
 func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string) *oidc.Error {
+	if !plausible(tokenOrID, 4096) {
+		return nil
+	}
 	err := s.store.InTx(ctx, func(tx storage.Store) error {
 		if a, err := tx.GetAccessToken(ctx, tokenOrID, s.clock()); err == nil {
 			if a.ClientID != clientID {
