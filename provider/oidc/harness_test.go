@@ -52,7 +52,7 @@ const rpRedirect = "https://rp.example/callback"
 // issuer; the app's origin, RP ID localhost), a confidential and a public
 // client, and a relying party using go-oidc and x/oauth2.
 type harness struct {
-	t         *testing.T
+	t         testing.TB
 	ctx       context.Context
 	store     storage.Store
 	svc       *ceremony.Service
@@ -76,13 +76,13 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 	})
 }
 
-func newHarness(t *testing.T, st storage.Store) *harness {
+func newHarness(t testing.TB, st storage.Store) *harness {
 	t.Helper()
 	return newHarnessWith(t, st, 0, 0)
 }
 
 // newHarnessWith is newHarness with a per-address rate limit (0: none).
-func newHarnessWith(t *testing.T, st storage.Store, rate float64, burst int) *harness {
+func newHarnessWith(t testing.TB, st storage.Store, rate float64, burst int) *harness {
 	t.Helper()
 	ctx := t.Context()
 	clock := apitest.NewClock()
@@ -125,7 +125,7 @@ func newHarnessWith(t *testing.T, st storage.Store, rate float64, burst int) *ha
 
 // startServer builds the whole server as serve does (signing keys, the
 // OIDC provider, the login page, the Flex API) and serves it on ln.
-func startServer(t *testing.T, st storage.Store, svc *ceremony.Service, clock *apitest.Clock, issuer string,
+func startServer(t testing.TB, st storage.Store, svc *ceremony.Service, clock *apitest.Clock, issuer string,
 	masterKey []byte, ln net.Listener, rate float64, burst int) *httptest.Server {
 	t.Helper()
 	keys, err := signing.New(signing.Config{Store: st, MasterKey: masterKey, Now: clock.Now})
@@ -361,7 +361,7 @@ func resultOf(res *http.Response) result {
 func (b *browser) authorize(u string) result { return resultOf(b.get(u)) }
 
 // authRequestID reads the auth request of a login page the browser is on.
-func (r result) authRequestID(t *testing.T) string {
+func (r result) authRequestID(t testing.TB) string {
 	t.Helper()
 	id := r.url.Query().Get("auth_request_id")
 	if r.url.Path != "/login" || id == "" {
@@ -515,7 +515,7 @@ func s256(v string) string {
 func (h *harness) verifierConfig() *gooidc.Config { return &gooidc.Config{ClientID: h.confidential.ID} }
 
 // kid is the key ID in a JWS's header.
-func kid(t *testing.T, raw string) string {
+func kid(t testing.TB, raw string) string {
 	t.Helper()
 	head, _, _ := strings.Cut(raw, ".")
 	b, err := base64.RawURLEncoding.DecodeString(head)

@@ -260,7 +260,7 @@ func TestEndSession(t *testing.T) {
 	})
 }
 
-func mustUserID(t *testing.T, h *harness, externalID string) string {
+func mustUserID(t testing.TB, h *harness, externalID string) string {
 	t.Helper()
 	u, err := h.store.GetUserByExternalID(h.ctx, h.app.ID, externalID)
 	if err != nil {
