@@ -76,4 +76,3 @@ func BenchmarkTokenExchange(b *testing.B) {
 		}
 	})
 }
-
