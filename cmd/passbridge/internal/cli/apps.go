@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +31,8 @@ type appJSON struct {
 	TransactionTTLSeconds  int64     `json:"transaction_ttl_seconds"`
 	CeremonyTimeoutSeconds int64     `json:"ceremony_timeout_seconds"`
 	NonceTTLSeconds        int64     `json:"nonce_ttl_seconds"`
+	LogoURL                string    `json:"logo_url"`
+	AccentColor            string    `json:"accent_color"`
 	CreatedAt              time.Time `json:"created_at"`
 	UpdatedAt              time.Time `json:"updated_at"`
 }
@@ -44,7 +49,8 @@ func toAppJSON(a storage.App) appJSON {
 		TransactionTTLSeconds:  int64(a.TransactionTTL / time.Second),
 		CeremonyTimeoutSeconds: int64(a.CeremonyTimeout / time.Second),
 		NonceTTLSeconds:        int64(a.NonceTTL / time.Second),
-		CreatedAt:              a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		LogoURL:                a.LogoURL, AccentColor: a.AccentColor,
+		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}
 }
 
@@ -65,6 +71,7 @@ type appFlags struct {
 	allowSignup                                                 bool
 	userVerification, residentKey, attestation, signCountPolicy string
 	transactionTTL, ceremonyTimeout, nonceTTL                   time.Duration
+	logoURL, accentColor                                        string
 }
 
 func (f *appFlags) define(cmd *cobra.Command) {
@@ -81,6 +88,8 @@ func (f *appFlags) define(cmd *cobra.Command) {
 	fl.DurationVar(&f.transactionTTL, "transaction-ttl", 0, "lifetime of a transaction (default 5m)")
 	fl.DurationVar(&f.ceremonyTimeout, "ceremony-timeout", 0, "lifetime of a ceremony between start and finish (default 2m)")
 	fl.DurationVar(&f.nonceTTL, "nonce-ttl", 0, "lifetime of a nonce (default 5m)")
+	fl.StringVar(&f.logoURL, "logo-url", "", `https URL of the logo the sign-in and account pages show ("" clears it)`)
+	fl.StringVar(&f.accentColor, "accent-color", "", `color of the pages' buttons and links, #rrggbb ("" clears it)`)
 }
 
 // apply copies the flags the user set onto a.
@@ -122,7 +131,72 @@ func (f *appFlags) apply(cmd *cobra.Command, a storage.App) storage.App {
 	if set("nonce-ttl") {
 		a.NonceTTL = f.nonceTTL
 	}
+	if set("logo-url") {
+		a.LogoURL = f.logoURL
+	}
+	if set("accent-color") {
+		a.AccentColor = f.accentColor
+	}
 	return a
+}
+
+// accentColorPattern is the one form of color the pages accept: their
+// script sets it as a CSS custom property, so nothing else may reach it.
+var accentColorPattern = regexp.MustCompile(`^#[0-9a-f]{6}$`)
+
+// prepareApp is ceremony.PrepareApp with the page branding checked too:
+// every problem of both is reported in one *ceremony.ValidationError.
+func prepareApp(a storage.App) (storage.App, error) {
+	var problems []string
+	a.LogoURL = strings.TrimSpace(a.LogoURL)
+	if a.LogoURL != "" {
+		if err := checkHTTPSURL(a.LogoURL); err != nil {
+			problems = append(problems, fmt.Sprintf("logo_url %q: %v", a.LogoURL, err))
+		}
+	}
+	a.AccentColor = strings.ToLower(strings.TrimSpace(a.AccentColor))
+	if a.AccentColor != "" && !accentColorPattern.MatchString(a.AccentColor) {
+		problems = append(problems, fmt.Sprintf("accent_color %q: want #rrggbb, such as #0a7cff", a.AccentColor))
+	}
+	a, err := ceremony.PrepareApp(a)
+	var invalid *ceremony.ValidationError
+	switch {
+	case errors.As(err, &invalid):
+		problems = append(invalid.Problems, problems...)
+	case err != nil:
+		return a, err
+	}
+	if len(problems) > 0 {
+		return a, &ceremony.ValidationError{Problems: problems}
+	}
+	return a, nil
+}
+
+// maxURLLen bounds the URLs an operator registers (logos, key sets).
+const maxURLLen = 2048
+
+// checkHTTPSURL checks a URL the provider or a browser fetches: absolute
+// https with a host, no credentials, no fragment, nothing a page or a log
+// would misread.
+func checkHTTPSURL(raw string) error {
+	if len(raw) > maxURLLen {
+		return fmt.Errorf("is longer than %d characters", maxURLLen)
+	}
+	if strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return errors.New("must not contain spaces or control characters")
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		return errors.New("must be an absolute https URL")
+	case !strings.EqualFold(u.Scheme, "https"):
+		return errors.New("must use https")
+	case u.User != nil:
+		return errors.New("must not carry user information")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errors.New("must not have a fragment")
+	}
+	return nil
 }
 
 func (c *cli) appsCreate() *cobra.Command {
@@ -133,7 +207,7 @@ func (c *cli) appsCreate() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			now := c.now()
-			app, err := ceremony.PrepareApp(f.apply(cmd, storage.App{ID: storage.NewID(), CreatedAt: now, UpdatedAt: now}))
+			app, err := prepareApp(f.apply(cmd, storage.App{ID: storage.NewID(), CreatedAt: now, UpdatedAt: now}))
 			if err != nil {
 				return err // names every bad value; nothing is opened or written
 			}
@@ -173,9 +247,10 @@ func (c *cli) appsList() *cobra.Command {
 					}
 					return printJSON(c.env.Stdout, out)
 				}
-				t := newTable(c.env.Stdout, "ID", "NAME", "RP ID", "ORIGINS", "SIGNUP", "CREATED")
+				t := newTable(c.env.Stdout, "ID", "NAME", "RP ID", "ORIGINS", "SIGNUP", "CREATED", "ACCENT", "LOGO")
 				for _, a := range apps {
-					t.row(a.ID, a.Name, a.RPID, orNone(a.Origins), strconv.FormatBool(a.AllowSignup), timeText(a.CreatedAt))
+					t.row(a.ID, a.Name, a.RPID, orNone(a.Origins), strconv.FormatBool(a.AllowSignup), timeText(a.CreatedAt),
+						orDash(a.AccentColor), orDash(a.LogoURL))
 				}
 				return t.flush()
 			})
@@ -217,7 +292,7 @@ func (c *cli) appsUpdate() *cobra.Command {
 					app, err = tx.UpdateApp(ctx, args[0], func(a storage.App) (storage.App, error) {
 						a = f.apply(cmd, a)
 						a.UpdatedAt = c.now()
-						return ceremony.PrepareApp(a)
+						return prepareApp(a)
 					})
 					if errors.Is(err, storage.ErrNotFound) {
 						return fmt.Errorf("app %q not found", args[0])
@@ -321,6 +396,8 @@ func (c *cli) printApp(a storage.App) error {
 		{"transaction_ttl", a.TransactionTTL.String()},
 		{"ceremony_timeout", a.CeremonyTimeout.String()},
 		{"nonce_ttl", a.NonceTTL.String()},
+		{"logo_url", orDash(a.LogoURL)},
+		{"accent_color", orDash(a.AccentColor)},
 		{"created_at", timeText(a.CreatedAt)},
 		{"updated_at", timeText(a.UpdatedAt)},
 	})

@@ -99,6 +99,66 @@ func TestApps(t *testing.T) {
 	})
 }
 
+// The pages' logo and accent color are set, shown, cleared, and refused
+// unless they are an https URL and a #rrggbb color.
+func TestAppsBranding(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db string) {
+		env := map[string]string{"PASSBRIDGE_DATABASE_URL": db}
+		var app appJSON
+		mustJSON(t, &app, env, "apps", "create", "--name", "Shop", "--rp-id", "localhost", "--origin", "http://localhost:8080",
+			"--logo-url", "https://cdn.example.com/logo.svg?v=2", "--accent-color", "#0A7CFF")
+		if app.LogoURL != "https://cdn.example.com/logo.svg?v=2" || app.AccentColor != "#0a7cff" {
+			t.Fatalf("created: %+v", app)
+		}
+		var got appJSON
+		mustJSON(t, &got, env, "apps", "get", app.ID)
+		if !reflect.DeepEqual(got, app) {
+			t.Fatalf("get:\n got %+v\nwant %+v", got, app)
+		}
+		var list []appJSON
+		mustJSON(t, &list, env, "apps", "list")
+		if len(list) != 1 || !reflect.DeepEqual(list[0], app) {
+			t.Fatalf("list: %+v", list)
+		}
+		for _, args := range [][]string{{"get", app.ID}, {"list"}} {
+			out := mustRun(t, env, append([]string{"apps"}, args...)...)
+			if !strings.Contains(out, "https://cdn.example.com/logo.svg?v=2") || !strings.Contains(out, "#0a7cff") {
+				t.Errorf("apps %v, human, lacks the branding:\n%s", args, out)
+			}
+		}
+
+		// A refused change names both values and writes nothing.
+		res := run(t, env, "apps", "update", app.ID, "--logo-url", "javascript:alert(1)", "--accent-color", "#0a7cff; color: red")
+		for _, w := range []string{`logo_url "javascript:alert(1)"`, `accent_color "#0a7cff; color: red"`} {
+			if res.err == nil || !strings.Contains(res.err.Error(), w) {
+				t.Errorf("error %v does not name %s", res.err, w)
+			}
+		}
+		mustJSON(t, &got, env, "apps", "get", app.ID)
+		if !reflect.DeepEqual(got, app) {
+			t.Fatalf("refused update wrote:\n got %+v\nwant %+v", got, app)
+		}
+
+		// Only the flag given changes; "" clears.
+		mustJSON(t, &got, env, "apps", "update", app.ID, "--accent-color", "#112233")
+		if got.AccentColor != "#112233" || got.LogoURL != app.LogoURL {
+			t.Fatalf("accent changed: %+v", got)
+		}
+		mustJSON(t, &got, env, "apps", "update", app.ID, "--logo-url", "", "--accent-color", "")
+		if got.AccentColor != "" || got.LogoURL != "" || got.Name != "Shop" {
+			t.Fatalf("cleared: %+v", got)
+		}
+		mustJSON(t, &got, env, "apps", "get", app.ID)
+		if got.AccentColor != "" || got.LogoURL != "" {
+			t.Fatalf("get after clearing: %+v", got)
+		}
+		types := auditTypes(t, openDB(t, db))
+		if want := []string{"app.created", "app.updated", "app.updated"}; !reflect.DeepEqual(types, want) {
+			t.Fatalf("audit: %v, want %v", types, want)
+		}
+	})
+}
+
 func TestAppsCreateRefusal(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db string) {
 		tests := []struct {
@@ -114,6 +174,12 @@ func TestAppsCreateRefusal(t *testing.T) {
 			{"ttl out of range", []string{"--name", "x", "--rp-id", "example.com", "--origin", "https://example.com", "--nonce-ttl", "1s"}, []string{"nonce_ttl 1s"}},
 			{"ttl not a duration", []string{"--name", "x", "--nonce-ttl", "soon"}, []string{`"soon"`, "--nonce-ttl"}},
 			{"stray argument", []string{"extra", "--name", "x"}, []string{`unknown command "extra"`}},
+			{"branding", []string{"--name", "x", "--rp-id", "example.com", "--origin", "https://example.com",
+				"--logo-url", "http://cdn.example.com/logo.svg", "--accent-color", "blue"},
+				[]string{`logo_url "http://cdn.example.com/logo.svg": must use https`, `accent_color "blue": want #rrggbb`}},
+			{"branding and app together", []string{"--name", "x", "--rp-id", "com", "--origin", "https://example.com",
+				"--logo-url", "https://user@cdn.example.com/logo.svg", "--accent-color", "#12345"},
+				[]string{`rp_id "com"`, `logo_url "https://user@cdn.example.com/logo.svg": must not carry user information`, `accent_color "#12345"`}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,22 @@ func timeJSON(t time.Time) *string {
 	return &s
 }
 
+// orDash shows an empty value as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// nonNil makes a nil list print as [] in JSON, as an empty one does.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
 // orNone shows an empty list as "-".
 func orNone(s []string) string {
 	if len(s) == 0 {

@@ -251,7 +251,8 @@ func TestServeWarnsMisfitClients(t *testing.T) {
 	var app appJSON
 	mustJSON(t, &app, nil, "apps", "create", "--database-url", db, "--name", "Elsewhere", "--rp-id", "example.com", "--origin", "https://example.com")
 	var cl clientJSON
-	mustJSON(t, &cl, nil, "clients", "create", "--database-url", db, "--app", app.ID, "--redirect-uri", "https://example.com/cb")
+	// A confidential client's secret is sealed with the master key that serve will use.
+	mustJSON(t, &cl, map[string]string{"PASSBRIDGE_DATA_DIR": dataDir}, "clients", "create", "--database-url", db, "--app", app.ID, "--redirect-uri", "https://example.com/cb")
 
 	srv := startServe(t, map[string]string{"PASSBRIDGE_DATA_DIR": dataDir})
 	logs := srv.stderr.String()
