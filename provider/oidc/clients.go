@@ -19,10 +19,6 @@ const (
 	AccessTokenJWT    = "jwt"
 )
 
-// standardScopes are what a client may ask for when it lists none of its
-// own.
-var standardScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess}
-
 // client is a stored client as op sees it.
 type client struct {
 	storage.Client

@@ -3,7 +3,6 @@ package oidc_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -323,7 +322,6 @@ func (b *browser) get(u string) *http.Response {
 type flow struct {
 	state, nonce, verifier string
 	client                 storage.Client
-	params                 url.Values
 }
 
 // authorizeURL builds the relying party's authorization request, with
@@ -502,12 +500,6 @@ func firstLine(s string) string {
 		s = s[:200]
 	}
 	return s
-}
-
-// s256 is a PKCE S256 challenge.
-func s256(v string) string {
-	d := sha256.Sum256([]byte(v))
-	return base64.RawURLEncoding.EncodeToString(d[:])
 }
 
 // verifierConfig is the relying party's ID token check for the

@@ -92,7 +92,7 @@ func (p *Provider) verifyRequestObject(ctx context.Context, clientID, raw string
 	if clientID == "" || len(raw) > 16<<10 {
 		return nil, badObject("a request object needs client_id beside it and must be under 16 KiB")
 	}
-	jws, err := jose.ParseSigned(raw, requestObjectAlgs)
+	jws, err := jose.ParseSignedCompact(raw, requestObjectAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, badObject("the request object is not a JWS signed with one of HS256, RS256, ES256, PS256, EdDSA")
 	}
