@@ -2,7 +2,6 @@ package oidc
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -136,9 +135,10 @@ func (s *opStorage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID s
 	if err != nil {
 		return nil, err
 	}
-	var set jose.JSONWebKeySet
-	if len(c.JWKS) == 0 || json.Unmarshal(c.JWKS, &set) != nil {
-		return nil, oidc.ErrInvalidClient().WithDescription("the client has no registered keys")
+	set, err := s.clientKeys(ctx, c.Client, keyID)
+	if err != nil {
+		s.log.WarnContext(ctx, "client keys", "client_id", c.ID, "err", err)
+		return nil, oidc.ErrInvalidClient().WithDescription("the client's registered keys could not be read")
 	}
 	for _, k := range set.Keys {
 		if k.KeyID == keyID && k.Valid() && k.IsPublic() {

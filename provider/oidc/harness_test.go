@@ -77,11 +77,18 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t testing.TB, st storage.Store) *harness {
 	t.Helper()
-	return newHarnessWith(t, st, 0, 0)
+	return newHarnessWith(t, st, harnessOptions{})
 }
 
-// newHarnessWith is newHarness with a per-address rate limit (0: none).
-func newHarnessWith(t testing.TB, st storage.Store, rate float64, burst int) *harness {
+// harnessOptions change the server newHarnessWith builds.
+type harnessOptions struct {
+	rate  float64 // per-address rate limit (0: none)
+	burst int
+	http  *http.Client // fetches clients' jwks_uri
+}
+
+// newHarnessWith is newHarness with options.
+func newHarnessWith(t testing.TB, st storage.Store, opts harnessOptions) *harness {
 	t.Helper()
 	ctx := t.Context()
 	clock := apitest.NewClock()
@@ -95,7 +102,7 @@ func newHarnessWith(t testing.TB, st storage.Store, rate float64, burst int) *ha
 	}
 	issuer := "http://localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")
 	masterKey := storage.RandomBytes(32)
-	srv := startServer(t, st, svc, clock, issuer, masterKey, ln, rate, burst)
+	srv := startServer(t, st, svc, clock, issuer, masterKey, ln, opts)
 
 	app, _ := apitest.CreateApp(t, ctx, st, clock.Now(), "Shop", "localhost", issuer)
 	h := &harness{t: t, ctx: ctx, store: st, svc: svc, clock: clock, srv: srv, issuer: issuer, app: app, masterKey: masterKey}
@@ -125,7 +132,7 @@ func newHarnessWith(t testing.TB, st storage.Store, rate float64, burst int) *ha
 // startServer builds the whole server as serve does (signing keys, the
 // OIDC provider, the login page, the Flex API) and serves it on ln.
 func startServer(t testing.TB, st storage.Store, svc *ceremony.Service, clock *apitest.Clock, issuer string,
-	masterKey []byte, ln net.Listener, rate float64, burst int) *httptest.Server {
+	masterKey []byte, ln net.Listener, opts harnessOptions) *httptest.Server {
 	t.Helper()
 	keys, err := signing.New(signing.Config{Store: st, MasterKey: masterKey, Now: clock.Now})
 	if err != nil {
@@ -134,7 +141,7 @@ func startServer(t testing.TB, st storage.Store, svc *ceremony.Service, clock *a
 	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	op, err := pboidc.New(pboidc.Deps{Store: st, Keys: keys, Issuer: issuer, MasterKey: masterKey, Now: clock.Now})
+	op, err := pboidc.New(pboidc.Deps{Store: st, Keys: keys, Issuer: issuer, MasterKey: masterKey, Now: clock.Now, HTTPClient: opts.http})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +151,7 @@ func startServer(t testing.TB, st storage.Store, svc *ceremony.Service, clock *a
 	}
 	server, err := provider.New(provider.Deps{
 		Store: st, Ceremony: svc, Issuer: issuer, MasterKey: masterKey, Now: clock.Now,
-		RateLimit: rate, RateLimitBurst: burst,
+		RateLimit: opts.rate, RateLimitBurst: opts.burst,
 		Areas: []provider.Area{
 			flexapi.New(flexapi.Deps{Store: st, Ceremony: svc, Now: clock.Now, Issuer: issuer}),
 			op, page,
@@ -170,7 +177,7 @@ func (h *harness) restart() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.srv = startServer(h.t, h.store, h.svc, h.clock, h.issuer, h.masterKey, ln, 0, 0)
+	h.srv = startServer(h.t, h.store, h.svc, h.clock, h.issuer, h.masterKey, ln, harnessOptions{})
 }
 
 func (h *harness) createClient(method string, secretHash []byte) storage.Client {

@@ -56,6 +56,9 @@ type Deps struct {
 	Config    Config
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// HTTPClient fetches the key sets clients registered by URL; nil means
+	// a client with a 5-second timeout.
+	HTTPClient *http.Client
 }
 
 // Provider is the OpenID Connect provider.
@@ -97,6 +100,11 @@ func New(deps Deps) (*Provider, error) {
 		store: deps.Store, keys: deps.Keys, cookies: cookies, cfg: cfg, now: now, log: log,
 		loginURL: func(id string) string { return issuer + "/login?auth_request_id=" + url.QueryEscape(id) },
 	}
+	httpClient := deps.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	st.remote = &remoteKeys{http: httpClient, now: now, set: map[string]cachedKeys{}}
 	// Codes and opaque access tokens are encrypted by op with this key: it
 	// must be the same on every instance, so it derives from the master key.
 	cryptoKey, err := hkdf.Key(sha256.New, deps.MasterKey, nil, "passbridge oidc token encryption v1", 32)

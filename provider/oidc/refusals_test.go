@@ -119,7 +119,7 @@ func TestAnotherBrowser(t *testing.T) {
 // The login page's calls run ceremonies for anyone who asks: they are
 // rate-limited per address like the Flex client API.
 func TestLoginCallsRateLimited(t *testing.T) {
-	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), 0.001, 3)
+	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), harnessOptions{rate: 0.001, burst: 3})
 	b := h.newBrowser(softauthn.Options{})
 	u, _ := h.authorizeURL(h.confidential, nil)
 	id := b.authorize(u).authRequestID(t)

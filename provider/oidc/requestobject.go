@@ -103,7 +103,7 @@ func (p *Provider) verifyRequestObject(ctx context.Context, clientID, raw string
 	if err != nil {
 		return nil, err
 	}
-	key, err := p.requestObjectKey(c, jws.Signatures[0].Header)
+	key, err := p.requestObjectKey(ctx, c, jws.Signatures[0].Header)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (p *Provider) verifyRequestObject(ctx context.Context, clientID, raw string
 // requestObjectKey is the key that verifies a request object of client c:
 // its secret for HS256, else the key of its registered JWKS that the
 // header names (by kid, or the only one of the algorithm).
-func (p *Provider) requestObjectKey(c storage.Client, h jose.Header) (any, error) {
+func (p *Provider) requestObjectKey(ctx context.Context, c storage.Client, h jose.Header) (any, error) {
 	if h.Algorithm == string(jose.HS256) {
 		if len(c.SecretSealed) == 0 {
 			return nil, badObject("the client has no secret to sign an HS256 request object with")
@@ -145,8 +145,8 @@ func (p *Provider) requestObjectKey(c storage.Client, h jose.Header) (any, error
 		}
 		return []byte(secret), nil
 	}
-	var set jose.JSONWebKeySet
-	if len(c.JWKS) == 0 || json.Unmarshal(c.JWKS, &set) != nil {
+	set, err := p.storage.clientKeys(ctx, c, h.KeyID)
+	if err != nil || len(set.Keys) == 0 {
 		return nil, badObject("the client has no registered keys to verify the request object with")
 	}
 	var found []jose.JSONWebKey

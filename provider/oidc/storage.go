@@ -25,6 +25,7 @@ type opStorage struct {
 	now      func() time.Time
 	log      *slog.Logger
 	loginURL func(authRequestID string) string
+	remote   *remoteKeys
 }
 
 var (
