@@ -56,7 +56,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 					return h.postForm("/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
 						"redirect_uri": {rpRedirect}, "code_verifier": {f.verifier}, "client_id": {c.ID},
 						"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
-						"client_assertion": {assertion}}, false)
+						"client_assertion":      {assertion}}, false)
 				}
 				// Signed by another key: refused.
 				other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
