@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/storage"
 )
 
 // postForm posts a form to a provider endpoint with the confidential
@@ -267,4 +269,44 @@ func mustUserID(t testing.TB, h *harness, externalID string) string {
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+// A client can take JWT access tokens (RFC 9068): signed by the provider's
+// key, with the sign-in's acr, amr and auth_time; userinfo and
+// introspection take them as they take opaque ones.
+func TestJWTAccessToken(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		c, err := h.store.UpdateClient(h.ctx, h.confidential.ID, func(c storage.Client) (storage.Client, error) {
+			c.AccessTokenType = "jwt"
+			return c, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.confidential = c
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("uma")
+		u, f := h.authorizeURL(h.confidential, nil)
+		tok := h.mustExchange(f, b.signIn(u))
+		parts := strings.Split(tok.AccessToken, ".")
+		if len(parts) != 3 {
+			t.Fatalf("access token is not a JWS: %q", tok.AccessToken)
+		}
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		var claims map[string]any
+		if err := json.Unmarshal(payload, &claims); err != nil {
+			t.Fatal(err)
+		}
+		if claims["sub"] != "uma" || claims["client_id"] != h.confidential.ID || claims["acr"] != "phr" ||
+			claims["iss"] != h.issuer || claims["auth_time"] == nil || claims["jti"] == nil {
+			t.Fatalf("JWT access token claims %v", claims)
+		}
+		if !h.introspect(tok.AccessToken) {
+			t.Fatal("JWT access token inactive")
+		}
+		ui, err := h.rp.UserInfo(h.ctx, oauth2.StaticTokenSource(tok.Token))
+		if err != nil || ui.Subject != "uma" {
+			t.Fatalf("userinfo with a JWT access token: %+v %v", ui, err)
+		}
+	})
 }
