@@ -4,28 +4,56 @@ import (
 	"bytes"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 )
 
 // pageData is what a page template reads.
 type pageData struct {
-	Title         string
-	AppName       string
+	Title   string
+	AppName string
+	// Monogram is the app name's first letter, shown in place of a logo.
+	Monogram      string
 	LogoURL       string
 	AccentColor   string
 	AuthRequestID string
 	AppID         string
 	LoginHint     string
-	Issuer        string
-	Error         string
-	ErrorCode     string
+	// Enrol marks a prompt=create request: the page creates a passkey
+	// instead of signing in with one.
+	Enrol     bool
+	Issuer    string
+	Error     string
+	ErrorCode string
+	// RetryURL is the sign-in page again, on an error page whose sign-in
+	// may still succeed with another try (another passkey, a fresh nonce).
+	RetryURL string
 }
 
-// accentColor admits only "#rrggbb", since it goes into a style attribute.
+// titles are the pages' titles; the login page's names the app.
+var titles = map[string]string{
+	"login.html":      "Sign in",
+	"error.html":      "Sign-in problem",
+	"logged-out.html": "Signed out",
+}
+
+// retryable are the errors after which the same auth request can still be
+// completed, so the error page links back to the sign-in page.
+var retryable = map[string]bool{
+	"wrong_user":            true,
+	"wrong_ceremony":        true,
+	"invalid_nonce":         true,
+	"store_unavailable":     true,
+	"internal_server_error": true,
+}
+
+// accentColor admits only "#rrggbb": the page's script sets it as a CSS
+// custom property.
 var accentColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // render writes a page with the security headers every page carries: a
@@ -41,6 +69,20 @@ func (h *Handler) render(c *gin.Context, status int, name string, req *request, 
 		if accentColor.MatchString(req.app.AccentColor) {
 			d.AccentColor = req.app.AccentColor
 		}
+		d.Enrol = req.Enroll
+	}
+	d.Monogram = monogram(d.AppName)
+	if d.Title == "" {
+		d.Title = titles[name]
+		switch {
+		case name == "login.html" && d.Enrol && d.AppName != "":
+			d.Title = "Create a passkey for " + d.AppName
+		case name == "login.html" && d.AppName != "":
+			d.Title = "Sign in to " + d.AppName
+		}
+	}
+	if name == "error.html" && retryable[d.ErrorCode] {
+		d.RetryURL = h.retryURL(c)
 	}
 	var buf bytes.Buffer
 	if err := h.pages.ExecuteTemplate(&buf, name, d); err != nil {
@@ -72,6 +114,30 @@ func (h *Handler) render(c *gin.Context, status int, name string, req *request, 
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// monogram is the first letter or digit of name, upper-cased, or "".
+func monogram(name string) string {
+	for _, r := range name {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return string(unicode.ToUpper(r))
+		}
+	}
+	return ""
+}
+
+// retryURL is the sign-in page of the auth request the failed call named
+// (the form's or the query's auth_request_id), or "" when it named none.
+// The page itself checks the request again.
+func (h *Handler) retryURL(c *gin.Context) string {
+	id := c.PostForm("auth_request_id")
+	if id == "" {
+		id = c.Query("auth_request_id")
+	}
+	if id == "" || len(id) > 64 {
+		return ""
+	}
+	return h.issuer + "/login?" + url.Values{"auth_request_id": {id}}.Encode()
 }
 
 // originOf is the origin of an absolute URL, or "" for anything else.

@@ -1,24 +1,426 @@
-// The sign-in page: runs a passkey ceremony through the Flex client API with
-// the browser SDK, then posts the nonce to /login/complete.
-import { PassageFlex } from "../../sdk/flex.js";
+// The sign-in page's script (DESIGN §6). It asks GET /login/ceremony which
+// ceremony to run, runs it through the Flex client API with the browser SDK,
+// and posts the nonce to /login/complete, which sends the browser on to the
+// app.
+//
+// Two ways in: the "Sign in with a passkey" button, and, where the browser
+// offers it and the request names no user, the passkey autofill of the
+// username field (conditional mediation). The SDK runs one ceremony at a
+// time: the button's aborts a pending autofill request, which is started
+// again when the button's fails. A prompt=create request gets a registration
+// instead ("Create a passkey"), with no autofill.
+//
+// The Content-Security-Policy forbids inline script and style: this file is
+// the only script, and the app's accent colour is applied through the CSSOM
+// (element.style.setProperty), which the policy allows.
+import { PassageFlex, canUseConditionalMediation } from "../../sdk/flex.js";
 
 const main = document.getElementById("login");
-const { authRequestId, appId, issuer } = main.dataset;
-const message = document.getElementById("message");
+const form = document.getElementById("complete");
+const button = document.getElementById("passkey");
+const nonceInput = document.getElementById("nonce");
+const usernameField = document.getElementById("username-field"); // null when the request names the user, or enrols
+const displayName = document.getElementById("display-name"); // a sign-up's name for the passkey
+const statusLine = document.getElementById("status");
+const alertBox = document.getElementById("message");
+const more = document.getElementById("more");
 
-async function signIn() {
-  const info = await fetch(`${issuer}/login/ceremony?auth_request_id=${encodeURIComponent(authRequestId)}`, {
-    headers: { Accept: "application/json" },
-  }).then((r) => r.json());
-  if (info.code) throw new Error(info.error);
-  const flex = new PassageFlex(info.app_id, { baseUrl: issuer });
-  const nonce = await flex.passkey.authenticate(info.transaction_id ? { transactionId: info.transaction_id } : {});
-  document.getElementById("nonce").value = nonce;
-  document.getElementById("complete").submit();
+const { authRequestId, issuer, accent } = main.dataset;
+const appName = main.dataset.appName || "this app";
+const loginHint = main.dataset.loginHint || "";
+const enrol = main.dataset.mode === "register";
+
+// What the page says, by situation: a title, what to do, and whether the
+// sign-in can still go on from this page (final: it cannot).
+const messages = {
+  cancelled: enrol
+    ? {
+        title: "No passkey was created",
+        text:
+          "The request was cancelled or timed out. Try again. To keep the passkey on your phone or a security key, " +
+          "choose that option when your browser asks.",
+      }
+    : {
+        title: "Sign-in cancelled, or no passkey found",
+        text:
+          `The passkey request was cancelled, or this device has no passkey for ${appName}. ` +
+          "Try again. If your passkey is on another device, choose the option to use a phone, tablet or security key " +
+          "when your browser asks, and scan the QR code with your phone.",
+      },
+  exists: {
+    title: "This device already has a passkey for this account",
+    text: `Sign in to ${appName} with it, or create the passkey on another device.`,
+  },
+  unsupported: {
+    title: "This browser can't use passkeys",
+    text:
+      "Open this page in an up-to-date browser (Chrome, Edge, Firefox or Safari), or on another device that supports passkeys.",
+    final: true,
+  },
+  expired: {
+    title: "This sign-in has expired",
+    text: `Go back to ${appName} and sign in again.`,
+    final: true,
+  },
+  attemptExpired: {
+    title: "That took too long",
+    text: "The passkey request expired before it finished. Try again.",
+  },
+  otherBrowser: {
+    title: "Started in another browser",
+    text: `This sign-in was started in another browser. Go back to ${appName} and sign in again from here.`,
+    final: true,
+  },
+  misconfigured: {
+    title: "Passkey sign-in is not set up",
+    text: `${appName} cannot sign you in with a passkey on this page: its passkey settings do not include it. Tell the app's administrator.`,
+    final: true,
+  },
+  wrongUser: {
+    title: "That passkey is for another account",
+    text: loginHint
+      ? `This sign-in is for ${loginHint}. Use the passkey of that account.`
+      : "Use the passkey of the account this sign-in is for.",
+  },
+  invalidNonce: {
+    title: "Sign-in not confirmed",
+    text: "The passkey sign-in expired or was already used. Try again.",
+  },
+  rateLimited: {
+    title: "Too many attempts",
+    text: "Wait a minute, then try again.",
+  },
+  verification: {
+    title: "That passkey could not be verified",
+    text: "Try again, or use another passkey.",
+  },
+  network: {
+    title: "Can't reach the sign-in service",
+    text: "Check your connection, then try again.",
+  },
+  unavailable: {
+    title: "Something went wrong on our side",
+    text: "Try again in a moment.",
+  },
+  failed: {
+    title: "Sign-in did not work",
+    text: "Try again.",
+  },
+};
+
+// Server error codes (GET /login/ceremony, the Flex client API) by situation.
+const byCode = {
+  auth_request_not_found: "expired",
+  transaction_expired: "attemptExpired",
+  transaction_not_found: "attemptExpired",
+  auth_request_of_another_browser: "otherBrowser",
+  app_misconfigured: "misconfigured",
+  app_not_found: "misconfigured",
+  origin_not_allowed: "misconfigured",
+  wrong_user: "wrongUser",
+  invalid_nonce: "invalidNonce",
+  rate_limited: "rateLimited",
+  webauthn_verification_failed: "verification",
+  store_unavailable: "unavailable",
+  internal_server_error: "unavailable",
+  unexpected_response: "unavailable",
+};
+
+/** An error this page reports by situation, with the server's message. */
+class PageError extends Error {
+  constructor(kind, message = "") {
+    super(message || kind);
+    this.kind = kind;
+  }
 }
 
-document.getElementById("passkey").addEventListener("click", () => {
-  message.textContent = "";
-  signIn().catch((e) => { message.textContent = e.message || String(e); });
-});
-void appId;
+/** The situation an error of a ceremony stands for; "" to say nothing. */
+function situationOf(err) {
+  if (err instanceof PageError) {
+    return err.kind;
+  }
+  if (err?.code && byCode[err.code]) {
+    return byCode[err.code];
+  }
+  switch (err?.name) {
+    case "AbortError": // a newer ceremony replaced this one
+      return "";
+    case "NotAllowedError": // cancelled, timed out, or no passkey here
+      return "cancelled";
+    case "InvalidStateError": // registering: the authenticator holds one already
+      return "exists";
+    case "SecurityError": // the RP ID does not fit this origin
+      return "misconfigured";
+    case "NotSupportedError":
+      return "unsupported";
+    case "NetworkError":
+      return "network";
+    default:
+      return "failed";
+  }
+}
+
+// ---- Accent colour ----
+
+/** Relative luminance of "#rrggbb" (WCAG 2.2). */
+function luminance(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+function contrast(a, b) {
+  const [hi, lo] = a > b ? [a, b] : [b, a];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * Applies the app's accent colour, with the text colour on it that contrasts
+ * more (white or near-black): one of them always reaches 4.5:1.
+ */
+function applyAccent(color) {
+  if (!/^#[0-9a-fA-F]{6}$/.test(color ?? "")) {
+    return;
+  }
+  const l = luminance(color);
+  const light = "#ffffff";
+  const dark = "#111827";
+  const onAccent = contrast(l, luminance(light)) >= contrast(l, luminance(dark)) ? light : dark;
+  const root = document.documentElement.style;
+  root.setProperty("--accent", color);
+  root.setProperty("--on-accent", onAccent);
+}
+
+// ---- What the page shows ----
+
+let final = false; // the sign-in cannot go on from this page
+let submitted = false; // a nonce is on its way to /login/complete
+
+function setStatus(text) {
+  statusLine.textContent = text;
+}
+
+/** Shows the message of a situation in the alert region. */
+function showMessage(kind, detail = "") {
+  const m = messages[kind] ?? messages.failed;
+  alertBox.replaceChildren();
+  const title = document.createElement("p");
+  title.className = "message-title";
+  title.textContent = m.title;
+  const text = document.createElement("p");
+  // The server's own words where it gave some for a situation this page
+  // has no text of its own for.
+  text.textContent = kind === "failed" && detail ? detail : m.text;
+  alertBox.append(title, text);
+  if (m.final) {
+    // Nothing on this page can help any more: the message takes the focus
+    // from the controls it hides.
+    final = true;
+    form.hidden = true;
+    if (more) {
+      more.hidden = true;
+    }
+    stopConditional();
+    alertBox.focus();
+  }
+}
+
+function clearMessage() {
+  alertBox.replaceChildren();
+}
+
+function setBusy(busy) {
+  button.disabled = busy;
+  button.setAttribute("aria-busy", busy ? "true" : "false");
+  form.setAttribute("aria-busy", busy ? "true" : "false");
+}
+
+// ---- Calls ----
+
+/** GET /login/ceremony: {app_id, mode, transaction_id}. */
+async function ceremonyInfo(signal) {
+  const query = new URLSearchParams({ auth_request_id: authRequestId });
+  const name = displayName?.value.trim();
+  if (name) {
+    query.set("display_name", name);
+  }
+  let res;
+  try {
+    res = await fetch(`${issuer}/login/ceremony?${query}`, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+      cache: "no-store",
+      signal,
+    });
+  } catch (err) {
+    if (err?.name === "AbortError") {
+      throw err;
+    }
+    throw new PageError("network");
+  }
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    // A proxy's HTML error page: reported by status below.
+  }
+  if (!res.ok || data === null || typeof data.app_id !== "string") {
+    const code = typeof data?.code === "string" ? data.code : "";
+    // A code this page has no words for: the server's own message.
+    const kind = byCode[code] ?? (code ? "failed" : res.status === 429 ? "rateLimited" : "unavailable");
+    throw new PageError(kind, typeof data?.error === "string" ? data.error : "");
+  }
+  if (data.mode !== "authenticate" && !(data.mode === "register" && data.transaction_id)) {
+    throw new PageError("failed", "This sign-in asks for something this page cannot do.");
+  }
+  return data;
+}
+
+/** Runs the ceremony the server names and returns the nonce. */
+async function ceremony({ conditional, signal }) {
+  const info = await ceremonyInfo(signal);
+  if (signal?.aborted) {
+    throw new DOMException("replaced", "AbortError");
+  }
+  const passkey = new PassageFlex(info.app_id, { baseUrl: issuer }).passkey;
+  if (info.mode === "register") {
+    // Any authenticator: this device's, a phone over QR, a security key.
+    return passkey.register(info.transaction_id, { authenticatorAttachment: "any" });
+  }
+  const options = {};
+  if (info.transaction_id) {
+    options.transactionId = info.transaction_id;
+  }
+  if (conditional) {
+    options.isConditionalMediation = true;
+  }
+  return passkey.authenticate(options);
+}
+
+/** Posts the nonce: the browser goes on to the app, or to the error page. */
+function complete(nonce) {
+  if (submitted) {
+    return;
+  }
+  submitted = true;
+  stopConditional();
+  setBusy(true);
+  clearMessage();
+  setStatus(enrol ? "Passkey created. Signing you in…" : "Signing you in…");
+  nonceInput.value = nonce;
+  form.submit();
+}
+
+// ---- Autofill (conditional mediation) ----
+
+let conditionalAvailable = false;
+// Aborts the autofill request's GET /login/ceremony; the SDK aborts the
+// WebAuthn request itself when the button starts a ceremony.
+let conditional = null;
+
+function stopConditional() {
+  conditional?.abort();
+  conditional = null;
+}
+
+function startConditional() {
+  if (!conditionalAvailable || final || submitted || conditional) {
+    return;
+  }
+  const controller = new AbortController();
+  conditional = controller;
+  ceremony({ conditional: true, signal: controller.signal }).then(
+    (nonce) => {
+      if (conditional === controller) {
+        conditional = null;
+      }
+      complete(nonce);
+    },
+    (err) => {
+      if (conditional === controller) {
+        conditional = null;
+      }
+      // An autofill request ends quietly when the button replaces it or the
+      // browser declines it; it speaks only when the sign-in itself failed.
+      const kind = situationOf(err);
+      if (kind && kind !== "cancelled" && kind !== "unsupported" && !submitted) {
+        showMessage(kind, err?.message);
+      }
+    },
+  );
+}
+
+// ---- The button ----
+
+let running = false;
+
+async function signInWithButton() {
+  if (running || submitted || final) {
+    return;
+  }
+  running = true;
+  // The button's ceremony takes over from the autofill request: the SDK
+  // aborts a WebAuthn request already made as this one starts; one still
+  // asking GET /login/ceremony stops here, or it would abort this one.
+  stopConditional();
+  clearMessage();
+  setBusy(true);
+  setStatus(enrol ? "Follow your browser's steps to create the passkey…" : "Waiting for your passkey…");
+  try {
+    complete(await ceremony({ conditional: false }));
+  } catch (err) {
+    setStatus("");
+    setBusy(false);
+    const kind = situationOf(err);
+    if (kind) {
+      showMessage(kind, err?.message);
+    }
+    if (!final) {
+      button.focus();
+      startConditional();
+    }
+  } finally {
+    running = false;
+  }
+}
+
+// ---- Start ----
+
+function init() {
+  applyAccent(accent);
+  if (!window.isSecureContext || typeof window.PublicKeyCredential !== "function") {
+    showMessage("unsupported");
+    return;
+  }
+  form.hidden = false;
+  if (more) {
+    more.hidden = false;
+  }
+  form.addEventListener("submit", (e) => {
+    // Enter in the username field, or the button: run the ceremony. The
+    // script's own form.submit() does not come through here.
+    e.preventDefault();
+    signInWithButton();
+  });
+  // Back from the app with the back button, the page may come from the
+  // back/forward cache as it was left, mid-submit: the server says afresh
+  // whether this sign-in is done, still open, or gone.
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted) {
+      location.reload();
+    }
+  });
+  if (usernameField) {
+    canUseConditionalMediation().then((ok) => {
+      conditionalAvailable = ok;
+      if (ok) {
+        usernameField.hidden = false;
+        startConditional();
+      }
+    });
+  }
+}
+
+init();
