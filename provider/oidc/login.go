@@ -63,33 +63,10 @@ var ErrUnmet = errors.New("the passkey does not meet the sign-in's requirements"
 // new one (a new cookie on w; sid, auth_time, acr and amr of this
 // ceremony), and marks the request done.
 func (p *Provider) SignIn(ctx context.Context, w http.ResponseWriter, req *http.Request, r storage.AuthRequest, c storage.Client, proof Proof) error {
-	acr := ACR(proof.BackupEligible)
-	if !ACRSatisfies(acr, requiredACR(r, c)) || (c.RequireUV && !proof.UserVerified) {
+	if !ACRSatisfies(ACR(proof.BackupEligible), requiredACR(r, c)) || (c.RequireUV && !proof.UserVerified) {
 		return ErrUnmet
 	}
-	now := p.storage.clock()
-	old, err := p.Session(ctx, req, r.AppID)
-	if err != nil {
-		return err
-	}
-	sess := storage.Session{
-		ID: storage.NewID(), AppID: r.AppID, UserID: proof.UserID, Subject: proof.Subject,
-		DeviceID: proof.DeviceID, AuthTime: now, AMR: AMR(proof.BackupEligible, proof.UserVerified), ACR: acr,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.cfg.SessionTTL),
-	}
-	// The cookie is set only once the session is stored; until then w
-	// holds nothing.
-	hash := p.cookies.NewSessionValue()
-	sess.Hash = hash.Digest
-	err = p.store.InTx(ctx, func(tx storage.Store) error {
-		if old != nil {
-			if err := tx.DeleteSession(ctx, old.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
-			}
-		}
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
+	return p.replaceSession(ctx, w, req, r.AppID, proof, func(tx storage.Store, sess storage.Session) error {
 		_, err := tx.UpdateAuthRequest(ctx, r.ID, func(cur storage.AuthRequest) (storage.AuthRequest, error) {
 			if cur.Done {
 				return cur, errAlreadyDone
@@ -99,10 +76,66 @@ func (p *Provider) SignIn(ctx context.Context, w http.ResponseWriter, req *http.
 		})
 		return err
 	})
+}
+
+// NewSession signs the browser in to app appID with a fresh ceremony, for
+// the provider's own pages (the account page): the browser's session with
+// the app is replaced by a new one (a new cookie on w).
+func (p *Provider) NewSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID string, proof Proof) error {
+	return p.replaceSession(ctx, w, req, appID, proof, nil)
+}
+
+// replaceSession stores a session of a fresh ceremony in place of the
+// browser's session with the app, runs also (if set) in the same store
+// transaction, and only then sets the cookie.
+func (p *Provider) replaceSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID string, proof Proof,
+	also func(tx storage.Store, s storage.Session) error) error {
+	now := p.storage.clock()
+	old, err := p.Session(ctx, req, appID)
 	if err != nil {
 		return err
 	}
-	p.cookies.SetSession(w, r.AppID, hash, p.cfg.SessionTTL)
+	acr := ACR(proof.BackupEligible)
+	cookie := p.cookies.NewSessionValue()
+	sess := storage.Session{
+		ID: storage.NewID(), AppID: appID, UserID: proof.UserID, Subject: proof.Subject, Hash: cookie.Digest,
+		DeviceID: proof.DeviceID, AuthTime: now, AMR: AMR(proof.BackupEligible, proof.UserVerified), ACR: acr,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.cfg.SessionTTL),
+	}
+	err = p.store.InTx(ctx, func(tx storage.Store) error {
+		if old != nil {
+			if err := tx.DeleteSession(ctx, old.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+		}
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, sess)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p.cookies.SetSession(w, appID, cookie, p.cfg.SessionTTL)
+	return nil
+}
+
+// EndSession signs the browser out of app appID: its session is deleted
+// and its cookie cleared.
+func (p *Provider) EndSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID string) error {
+	sess, err := p.Session(ctx, req, appID)
+	if err != nil {
+		return err
+	}
+	if sess != nil {
+		if err := p.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+	}
+	p.cookies.ClearSession(w, appID)
 	return nil
 }
 
