@@ -32,6 +32,8 @@ var (
 		"The passkey sign-in could not be confirmed (it expired or was already used). Try again."}
 	errWrongUser = &pageError{http.StatusForbidden, "wrong_user",
 		"That passkey belongs to another account than the one this sign-in is for. Use the passkey of the requested account."}
+	errDone = &pageError{http.StatusConflict, "auth_request_completed",
+		"This sign-in is complete already. Go back to the app."}
 	errWrongCeremony = &pageError{http.StatusBadRequest, "wrong_ceremony",
 		"This sign-in asks for another kind of passkey ceremony (a registration or a sign-in). Try again from the sign-in page."}
 	errUnavailable = &pageError{http.StatusServiceUnavailable, "store_unavailable",

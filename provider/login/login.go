@@ -40,7 +40,7 @@ type Handler struct {
 	origin   string // the issuer's origin: where the page's ceremonies run
 	host     string
 	pages    *template.Template
-	static   fs.FS
+	assets   map[string]asset
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -62,6 +62,10 @@ func New(deps Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	assets, err := loadStatic(static)
+	if err != nil {
+		return nil, err
+	}
 	now := deps.Now
 	if now == nil {
 		now = time.Now
@@ -73,7 +77,7 @@ func New(deps Deps) (*Handler, error) {
 	return &Handler{
 		store: deps.Store, ceremony: deps.Ceremony, provider: deps.Provider,
 		issuer: strings.TrimRight(deps.Issuer, "/"), origin: u.Scheme + "://" + u.Host, host: strings.ToLower(u.Hostname()),
-		pages: pages, static: static, now: now, log: log,
+		pages: pages, assets: assets, now: now, log: log,
 	}, nil
 }
 
@@ -191,6 +195,11 @@ func (h *Handler) ceremonyInfo(c *gin.Context) {
 	}
 	if !h.fits(req.app) {
 		h.jsonError(c, errMisconfigured)
+		return
+	}
+	if req.Done {
+		// No ceremony (nor transaction) for a completed sign-in.
+		h.jsonError(c, errDone)
 		return
 	}
 	resp := ceremonyResponse{AppID: req.AppID, Mode: "authenticate"}

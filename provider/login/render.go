@@ -2,7 +2,6 @@ package login
 
 import (
 	"bytes"
-	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -153,19 +152,23 @@ func originOf(raw string) string {
 	return raw[:i+3] + rest
 }
 
-// serveStatic serves the pages' scripts and style sheets.
+// serveStatic serves the pages' scripts and style sheets. They are read,
+// typed and hashed once (see loadStatic). Browsers revalidate them on every
+// use (a 304 while unchanged), so a deploy never pairs new HTML with an old
+// script.
 func (h *Handler) serveStatic(c *gin.Context) {
 	name := strings.TrimPrefix(path.Clean(c.Param("file")), "/")
-	body, err := readFile(h.static, name)
-	if err != nil || name == "" || strings.HasPrefix(name, ".") {
+	a, ok := h.assets[name]
+	if !ok {
 		c.Status(http.StatusNotFound)
 		return
 	}
-	ct := mime.TypeByExtension(path.Ext(name))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
 	c.Header("X-Content-Type-Options", "nosniff")
-	c.Header("Cache-Control", "public, max-age=300")
-	c.Data(http.StatusOK, ct, body)
+	c.Header("Cache-Control", "no-cache")
+	c.Header("ETag", a.etag)
+	if c.GetHeader("If-None-Match") == a.etag {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, a.contentType, a.body)
 }

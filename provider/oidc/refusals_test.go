@@ -164,3 +164,19 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// A completed sign-in starts no further ceremony (nor transaction).
+func TestCeremonyOfCompletedRequest(t *testing.T) {
+	h := newHarness(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+	b := h.newBrowser(softauthn.Options{BackupEligible: true})
+	b.register("vic")
+	b.stopAtCallback()
+	u, _ := h.authorizeURL(h.confidential, url.Values{"login_hint": {"vic"}})
+	id := b.authorize(u).authRequestID(t)
+	if done := b.complete(id, b.passkey(id)); done.status != http.StatusFound {
+		t.Fatalf("complete: %d", done.status)
+	}
+	if status, out := b.ceremonyInfo(id); status != http.StatusConflict || out["code"] != "auth_request_completed" {
+		t.Fatalf("ceremony of a completed request: %d %v", status, out)
+	}
+}
