@@ -60,12 +60,16 @@ func (h *Handler) jsonError(c *gin.Context, e *pageError) {
 
 // respondError answers JSON to a client that sent or accepts JSON, and the
 // error page to a browser's form post.
-func (h *Handler) respondError(c *gin.Context, e *pageError) {
+func (h *Handler) respondError(c *gin.Context, e *pageError) { h.respondErrorFor(c, e, nil) }
+
+// respondErrorFor is respondError for a known request: its error page
+// carries the app's name and look.
+func (h *Handler) respondErrorFor(c *gin.Context, e *pageError, req *request) {
 	if c.ContentType() == "application/json" || c.NegotiateFormat(gin.MIMEHTML, gin.MIMEJSON) == gin.MIMEJSON {
 		h.jsonError(c, e)
 		return
 	}
-	h.showError(c, e)
+	h.render(c, e.status, "error.html", req, pageData{ErrorCode: e.code, Error: e.message})
 }
 
 // showError renders the error page.

@@ -153,7 +153,7 @@ func (h *Handler) page(c *gin.Context) {
 		return
 	}
 	if !h.fits(req.app) {
-		h.showError(c, errMisconfigured)
+		h.respondErrorFor(c, errMisconfigured, req)
 		return
 	}
 	sess, err := h.provider.Session(ctx, c.Request, req.AppID)
@@ -273,7 +273,7 @@ func (h *Handler) complete(c *gin.Context) {
 	n, err := h.ceremony.VerifyNonce(ctx, req.app, f.Nonce)
 	var cerr *ceremony.Error
 	if errors.As(err, &cerr) {
-		h.respondError(c, errBadNonce)
+		h.respondErrorFor(c, errBadNonce, req)
 		return
 	}
 	if err != nil {
@@ -287,11 +287,11 @@ func (h *Handler) complete(c *gin.Context) {
 		want, kind = oidcp.EnrolSubject(req.AuthRequest), storage.KindRegister
 	}
 	if n.Kind != kind {
-		h.respondError(c, errWrongCeremony)
+		h.respondErrorFor(c, errWrongCeremony, req)
 		return
 	}
 	if want != "" && n.ExternalID != want {
-		h.respondError(c, errWrongUser)
+		h.respondErrorFor(c, errWrongUser, req)
 		return
 	}
 	proof := oidcp.Proof{UserID: n.UserID, Subject: n.ExternalID, DeviceID: n.DeviceID,
