@@ -74,11 +74,25 @@ func New(deps Deps) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{
+	h := &Handler{
 		store: deps.Store, ceremony: deps.Ceremony, provider: deps.Provider,
 		issuer: strings.TrimRight(deps.Issuer, "/"), origin: u.Scheme + "://" + u.Host, host: strings.ToLower(u.Hostname()),
 		pages: pages, assets: assets, now: now, log: log,
-	}, nil
+	}
+	deps.Provider.SetErrorPage(h.authorizeError)
+	return h, nil
+}
+
+// authorizeError is the page of an authorization request that cannot go
+// back to its client (an unknown client, an unregistered redirect_uri): the
+// person came from a misconfigured or forged link, and is told so.
+func (h *Handler) authorizeError(w http.ResponseWriter, r *http.Request, status int, code, description string) {
+	msg := "This sign-in link is not valid, so it cannot go back to the app that sent you here. " +
+		"Go back to the app and try again; if it happens again, tell the app's administrator."
+	if description != "" {
+		msg += " (" + description + ")"
+	}
+	h.renderTo(w, r, status, "error.html", nil, pageData{ErrorCode: code, Error: msg})
 }
 
 // RegisterRoutes mounts the page, its calls and its static files.

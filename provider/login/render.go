@@ -59,6 +59,11 @@ var accentColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 // strict Content-Security-Policy (scripts and styles from this origin only,
 // no inline script; forms post here only), no framing, no caching.
 func (h *Handler) render(c *gin.Context, status int, name string, req *request, d pageData) {
+	h.renderTo(c.Writer, c.Request, status, name, req, d)
+}
+
+// renderTo is render on a plain ResponseWriter.
+func (h *Handler) renderTo(w http.ResponseWriter, r *http.Request, status int, name string, req *request, d pageData) {
 	d.Issuer = h.issuer
 	if req != nil {
 		d.AppName = req.app.Name
@@ -81,15 +86,15 @@ func (h *Handler) render(c *gin.Context, status int, name string, req *request, 
 		}
 	}
 	if name == "error.html" && retryable[d.ErrorCode] {
-		d.RetryURL = h.retryURL(c)
+		d.RetryURL = h.retryURL(r)
 	}
 	var buf bytes.Buffer
 	if err := h.pages.ExecuteTemplate(&buf, name, d); err != nil {
-		h.log.ErrorContext(c.Request.Context(), "render page", "page", name, "err", err)
-		c.String(http.StatusInternalServerError, "internal error")
+		h.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	hd := c.Writer.Header()
+	hd := w.Header()
 	// form-action must allow the redirects that follow the form post (to
 	// op's callback here, then to the client): Chromium applies it to them.
 	formAction := "'self'"
@@ -112,7 +117,9 @@ func (h *Handler) render(c *gin.Context, status int, name string, req *request, 
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
 }
 
 // monogram is the first letter or digit of name, upper-cased, or "".
@@ -128,10 +135,10 @@ func monogram(name string) string {
 // retryURL is the sign-in page of the auth request the failed call named
 // (the form's or the query's auth_request_id), or "" when it named none.
 // The page itself checks the request again.
-func (h *Handler) retryURL(c *gin.Context) string {
-	id := c.PostForm("auth_request_id")
+func (h *Handler) retryURL(r *http.Request) string {
+	id := r.PostFormValue("auth_request_id")
 	if id == "" {
-		id = c.Query("auth_request_id")
+		id = r.URL.Query().Get("auth_request_id")
 	}
 	if id == "" || len(id) > 64 {
 		return ""

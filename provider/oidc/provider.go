@@ -63,6 +63,7 @@ type Deps struct {
 
 // Provider is the OpenID Connect provider.
 type Provider struct {
+	errorPage atomic.Pointer[ErrorPage]
 	masterKey []byte
 	op        *op.Provider
 	handler   http.Handler
@@ -195,9 +196,9 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 		h := p.handler
 		switch path {
 		case "/authorize":
-			h = p.withBrowser(p.withRequestObject(h))
+			h = p.withErrorPage(p.withBrowser(p.withRequestObject(h)))
 		case "/authorize/callback", "/end_session":
-			h = p.withBrowser(h)
+			h = p.withErrorPage(p.withBrowser(h))
 		}
 		r.Any(path, gin.WrapH(withOutage(h)))
 	}

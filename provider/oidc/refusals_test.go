@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -65,6 +66,11 @@ func TestAuthorizeErrorsWithoutRedirect(t *testing.T) {
 			res := b.get(h.issuer + "/authorize?" + q.Encode())
 			if res.StatusCode != http.StatusBadRequest || res.Header.Get("Location") != "" {
 				t.Errorf("%s: %d Location %q, want 400 without a redirect", name, res.StatusCode, res.Header.Get("Location"))
+			}
+			body, _ := io.ReadAll(res.Body)
+			if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "not valid") ||
+				strings.Contains(string(body), "Parent=") || res.Header.Get("Content-Security-Policy") == "" {
+				t.Errorf("%s: %s %q, want the error page", name, res.Header.Get("Content-Type"), firstLine(string(body)))
 			}
 		}
 		// A request without openid goes back to the client as invalid_scope.
