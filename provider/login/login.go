@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gin-gonic/gin/binding"
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/provider/httpapi"
@@ -271,7 +272,20 @@ type completeForm struct {
 func (h *Handler) complete(c *gin.Context) {
 	ctx := c.Request.Context()
 	var f completeForm
-	if err := c.ShouldBind(&f); err != nil || f.AuthRequestID == "" || f.Nonce == "" {
+	// JSON goes through the shared decoder, which refuses what is not UTF-8
+	// (encoding/json would rewrite it); a form is the page's own post.
+	var err error
+	if c.ContentType() == "application/json" {
+		err = httpapi.DecodeJSON(c, &f)
+	} else {
+		err = c.ShouldBindWith(&f, binding.Form)
+	}
+	var bad *httpapi.Error
+	if errors.As(err, &bad) {
+		h.respondError(c, &pageError{bad.Status, bad.Code, bad.Message})
+		return
+	}
+	if err != nil || f.AuthRequestID == "" || f.Nonce == "" {
 		h.respondError(c, errBadForm)
 		return
 	}

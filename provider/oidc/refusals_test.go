@@ -1,6 +1,7 @@
 package oidc_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -184,5 +185,27 @@ func TestCeremonyOfCompletedRequest(t *testing.T) {
 	}
 	if status, out := b.ceremonyInfo(id); status != http.StatusConflict || out["code"] != "auth_request_completed" {
 		t.Fatalf("ceremony of a completed request: %d %v", status, out)
+	}
+}
+
+// /login/complete as JSON refuses a body that is not UTF-8, as every JSON
+// endpoint does, and changes nothing.
+func TestCompleteJSONNotUTF8(t *testing.T) {
+	h := newHarness(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+	b := h.newBrowser(softauthn.Options{BackupEligible: true})
+	u, _ := h.authorizeURL(h.confidential, nil)
+	id := b.authorize(u).authRequestID(t)
+	req, _ := http.NewRequestWithContext(h.ctx, http.MethodPost, h.issuer+"/login/complete",
+		strings.NewReader(`{"auth_request_id":"`+id+`","nonce":"\xff\xfe"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := b.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]string
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	if res.StatusCode != http.StatusBadRequest || out["code"] != "invalid_request" || !strings.Contains(out["error"], "UTF-8") {
+		t.Fatalf("JSON with invalid UTF-8: %d %v", res.StatusCode, out)
 	}
 }
