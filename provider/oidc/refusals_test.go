@@ -196,7 +196,7 @@ func TestCompleteJSONNotUTF8(t *testing.T) {
 	u, _ := h.authorizeURL(h.confidential, nil)
 	id := b.authorize(u).authRequestID(t)
 	req, _ := http.NewRequestWithContext(h.ctx, http.MethodPost, h.issuer+"/login/complete",
-		strings.NewReader(`{"auth_request_id":"`+id+`","nonce":"\xff\xfe"}`))
+		strings.NewReader("{\"auth_request_id\":\""+id+"\",\"nonce\":\"\xff\xfe\"}"))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := b.http.Do(req)
 	if err != nil {
