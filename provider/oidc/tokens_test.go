@@ -310,3 +310,26 @@ func TestJWTAccessToken(t *testing.T) {
 		}
 	})
 }
+
+// Deleting a user (the Flex API's delete user) ends their sessions and
+// tokens at once.
+func TestDeletedUserEndsSessionAndTokens(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("wes")
+		tok := h.signInOffline(b)
+		if err := h.store.DeleteUser(h.ctx, h.app.ID, mustUserID(t, h, "wes")); err != nil {
+			t.Fatal(err)
+		}
+		if s, out := h.refresh(tok.RefreshToken); s != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Fatalf("refresh of a deleted user: %d %v", s, out)
+		}
+		if h.introspect(tok.AccessToken) {
+			t.Fatal("access token of a deleted user is still active")
+		}
+		u, _ := h.authorizeURL(h.confidential, url.Values{"prompt": {"none"}})
+		if r := b.authorize(u); r.callback.Get("error") != "login_required" {
+			t.Fatalf("prompt=none of a deleted user: %v", r.callback)
+		}
+	})
+}
