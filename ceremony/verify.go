@@ -10,6 +10,11 @@ import (
 // Safe reasons for a failed verification, shown to clients. They say which
 // check failed, never the values compared (go-webauthn's DevInfo carries
 // those, and the expected origins and hashes are not the client's business).
+//
+// reasonUnknownPasskey is given only for a credential the app does not hold
+// (never registered, or removed during the ceremony), and the browser SDK
+// keys WebAuthn's signalUnknownCredential on its exact text: keep it as it
+// is, and for that case only.
 const (
 	reasonFailed           = "passkey verification failed"
 	reasonCeremonyType     = "client data is of the wrong ceremony type"

@@ -67,12 +67,16 @@ func newFailureLimiter(deps Deps, now func() time.Time, refused func()) (*httpap
 }
 
 // isClientRoute reports whether route is one of the Flex client API's
-// ceremony routes (/v1/apps/:app_id/{register,authenticate}/transactions/webauthn/…)
-// or of the login page's calls (/login/ceremony, /login/complete).
+// ceremony routes (/v1/apps/:app_id/{register,authenticate}/transactions/webauthn/…),
+// of the login page's calls (/login/ceremony, /login/complete) or of the
+// account page's ceremony calls (/account/session, /account/passkeys,
+// /account/api/passkeys/transaction).
 func isClientRoute(route string) bool {
-	// The login page's calls run ceremonies as the client API does, for
-	// anyone who asks.
-	if route == "/login/ceremony" || route == "/login/complete" {
+	// The login and account pages' calls run ceremonies as the client API
+	// does, for anyone who asks.
+	switch route {
+	case "/login/ceremony", "/login/complete",
+		"/account/session", "/account/passkeys", "/account/api/passkeys/transaction":
 		return true
 	}
 	rest, ok := strings.CutPrefix(route, "/v1/apps/:app_id/")

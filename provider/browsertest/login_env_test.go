@@ -16,6 +16,7 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/provider"
+	"github.com/passbridge/passbridge/provider/account"
 	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
 	"github.com/passbridge/passbridge/provider/login"
@@ -35,9 +36,9 @@ const (
 )
 
 // oidcEnv is a whole passbridge server as `passbridge serve` builds it (Flex
-// API, SDK, OpenID Connect provider, login page) on a real SQLite store,
-// with the issuer http://localhost:PORT, an app whose RP ID is localhost and
-// whose origin is the issuer's, a confidential client of it
+// API, SDK, OpenID Connect provider, login and account pages) on a real
+// SQLite store, with the issuer http://localhost:PORT, an app whose RP ID
+// is localhost and whose origin is the issuer's, a confidential client of it
 // (client_secret_post) and the relying party that client stands for: a
 // small handler on another localhost port that records what reaches its
 // redirect_uri.
@@ -90,6 +91,11 @@ func newOIDCEnv(t *testing.T) *oidcEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	acct, err := account.New(account.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: issuer,
+		Templates: templates.FS(), Now: clock.Now, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	server, err := provider.New(provider.Deps{
 		Store: st, Ceremony: svc, Logger: log, Issuer: issuer, MasterKey: masterKey, Now: clock.Now,
 		Areas: []provider.Area{
@@ -97,6 +103,7 @@ func newOIDCEnv(t *testing.T) *oidcEnv {
 			sdk.New(),
 			op,
 			page,
+			acct,
 		},
 	})
 	if err != nil {

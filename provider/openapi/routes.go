@@ -11,8 +11,10 @@ import (
 // Undocumented returns the route patterns the document leaves out on purpose,
 // in OpenAPI form; a pattern ending in "/*" also covers everything below it.
 // The OIDC provider's endpoints are described by its own discovery document
-// (at zitadel/oidc's default paths), and the login and account pages and
-// their static assets are HTML for browsers, not an API.
+// (at zitadel/oidc's default paths); the landing page, the login and account
+// pages (with the calls only their scripts make) and their static assets are
+// for browsers, not an API; /.well-known/passkey-endpoints follows its W3C
+// specification.
 func Undocumented() []string {
 	return []string{
 		// OpenID Connect (zitadel/oidc op), discovered through its metadata.
@@ -27,6 +29,8 @@ func Undocumented() []string {
 		"/device_authorization",
 		"/ready",
 		// Pages and what only they use.
+		"/",
+		"/.well-known/passkey-endpoints",
 		"/login",
 		"/login/*",
 		"/logout",

@@ -64,7 +64,9 @@ export declare class PassageFlexPasskey {
   register(transactionId: string, options?: RegisterOptions): Promise<string>;
   /**
    * Authenticates a user with a passkey: bound to a transaction's user, or
-   * discoverable without one.
+   * discoverable without one. A passkey the app does not know (removed, or
+   * never registered) is reported to the browser's passkey provider with
+   * `PublicKeyCredential.signalUnknownCredential`, where the browser has it.
    * @returns the nonce for the backend to verify
    */
   authenticate(options?: AuthenticateOptions): Promise<string>;

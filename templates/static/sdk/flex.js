@@ -420,6 +420,11 @@ export class PassageFlexPasskey {
    * user to pick a passkey from the autofill of an
    * `<input autocomplete="username webauthn">`; any later ceremony aborts it.
    *
+   * When the server refuses the passkey because the app does not know it
+   * (removed, or never registered), the SDK tells the browser's passkey
+   * provider with `PublicKeyCredential.signalUnknownCredential` where the
+   * browser has it, so the stale passkey stops being offered.
+   *
    * @param {{transactionId?: string, isConditionalMediation?: boolean}} [options]
    * @returns {Promise<string>} the nonce for the backend to verify
    * @throws {PassageFlexError} `NotAllowedError` when the user cancelled or has no passkey here
@@ -449,7 +454,15 @@ export class PassageFlexPasskey {
       if (bound) {
         finishBody.transaction_id = transactionId;
       }
-      const finish = await this.#client.post("authenticate/transactions/webauthn/finish", finishBody);
+      let finish;
+      try {
+        finish = await this.#client.post("authenticate/transactions/webauthn/finish", finishBody);
+      } catch (err) {
+        if (isUnknownCredential(err)) {
+          signalUnknownCredential(handshake.publicKey.rpId ?? location.hostname, cred.id);
+        }
+        throw err;
+      }
       return nonceOf(finish);
     } finally {
       release(controller);
@@ -469,6 +482,42 @@ export class PassageFlexPasskey {
   /** @returns {Promise<boolean>} see the top-level canUseConditionalMediation */
   canUseConditionalMediation() {
     return canUseConditionalMediation();
+  }
+}
+
+// ---- WebAuthn Signals API (WebAuthn L3 §5.1.10) ----
+
+/**
+ * The server's reason for refusing an assertion whose credential it does not
+ * know (never registered with the app, or removed): a 422
+ * webauthn_verification_failed with exactly this message. passbridge keeps
+ * this text stable for this one case.
+ */
+const unknownCredentialReason = "passkey not recognised";
+
+function isUnknownCredential(err) {
+  return (
+    err?.name === "PassageFlexError" &&
+    err.status === 422 &&
+    err.code === "webauthn_verification_failed" &&
+    err.message === unknownCredentialReason
+  );
+}
+
+/**
+ * Tells the passkey provider that the app no longer knows credentialId, so it
+ * can hide or remove that passkey: only where the browser has the Signals API,
+ * and never failing the ceremony's own outcome.
+ */
+function signalUnknownCredential(rpId, credentialId) {
+  const signal = globalThis.PublicKeyCredential?.signalUnknownCredential;
+  if (typeof signal !== "function" || !rpId || !credentialId) {
+    return;
+  }
+  try {
+    Promise.resolve(signal.call(PublicKeyCredential, { rpId, credentialId })).catch(() => {});
+  } catch {
+    // A browser that refuses the signal changes nothing here.
   }
 }
 

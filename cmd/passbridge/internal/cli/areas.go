@@ -8,6 +8,7 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/provider"
+	"github.com/passbridge/passbridge/provider/account"
 	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/login"
 	"github.com/passbridge/passbridge/provider/oidc"
@@ -44,6 +45,11 @@ func areas(d areaDeps) ([]provider.Area, error) {
 	if err != nil {
 		return nil, err
 	}
+	acct, err := account.New(account.Deps{Store: d.store, Ceremony: d.ceremony, Provider: op, Issuer: d.issuer,
+		Templates: templates.FS(), Now: d.now, Logger: d.log})
+	if err != nil {
+		return nil, err
+	}
 	return []provider.Area{
 		flexapi.New(flexapi.Deps{Store: d.store, Ceremony: d.ceremony, Now: d.now, Logger: d.log, Issuer: d.issuer}),
 		passkeyapi.New(passkeyapi.Deps{Store: d.store, Ceremony: d.ceremony, Now: d.now, Logger: d.log}),
@@ -51,6 +57,7 @@ func areas(d areaDeps) ([]provider.Area, error) {
 		openapi.New(),
 		op,
 		page,
+		acct,
 	}, nil
 }
 
