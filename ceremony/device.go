@@ -165,16 +165,43 @@ func (s *Service) RenameDevice(ctx context.Context, app storage.App, userID, dev
 // RevokeDevice deletes a device, and with it the sessions and tokens it
 // authenticated. The user stays, even without devices.
 func (s *Service) RevokeDevice(ctx context.Context, app storage.App, userID, deviceID string) error {
+	return s.revokeDevice(ctx, app, userID, deviceID, true)
+}
+
+// RevokeDeviceKeepingLast is RevokeDevice that refuses, with ErrLastDevice,
+// to delete the user's only device. The check and the deletion happen
+// under the user's row lock, so two removals racing cannot leave the user
+// with none.
+func (s *Service) RevokeDeviceKeepingLast(ctx context.Context, app storage.App, userID, deviceID string) error {
+	return s.revokeDevice(ctx, app, userID, deviceID, false)
+}
+
+func (s *Service) revokeDevice(ctx context.Context, app storage.App, userID, deviceID string, allowLast bool) error {
 	if checkID("user_id", userID) != nil || checkID("device_id", deviceID) != nil {
 		return ErrDeviceNotFound
 	}
 	err := s.store.InTx(ctx, func(tx storage.Store) error {
+		if !allowLast {
+			// Lock the user: removals of its devices queue here.
+			if _, err := tx.UpdateUser(ctx, app.ID, userID, func(u storage.User) (storage.User, error) { return u, nil }); err != nil {
+				return err
+			}
+		}
 		d, err := tx.GetDevice(ctx, app.ID, deviceID)
 		if err != nil {
 			return err
 		}
 		if d.UserID != userID {
 			return errNotOwned
+		}
+		if !allowLast {
+			ds, err := tx.ListDevices(ctx, app.ID, userID)
+			if err != nil {
+				return err
+			}
+			if len(ds) <= 1 {
+				return ErrLastDevice
+			}
 		}
 		if err := tx.DeleteDevice(ctx, app.ID, deviceID); err != nil {
 			return err
@@ -184,6 +211,9 @@ func (s *Service) RevokeDevice(ctx context.Context, app storage.App, userID, dev
 	})
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, errNotOwned) {
 		return ErrDeviceNotFound
+	}
+	if errors.Is(err, ErrLastDevice) {
+		return ErrLastDevice
 	}
 	if err != nil {
 		return fmt.Errorf("revoke device: %w", err)

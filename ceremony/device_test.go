@@ -1,6 +1,7 @@
 package ceremony_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,39 @@ func make16(b byte) []byte {
 		out[i] = b
 	}
 	return out
+}
+
+// RevokeDeviceKeepingLast leaves a user one device, however removals race.
+func TestRevokeDeviceKeepingLast(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
+		e := newEnv(t, open(t))
+		a := softauthn.New(softauthn.Options{})
+		first := e.register(a, "yuri")
+		second := e.register(softauthn.New(softauthn.Options{}), "yuri")
+		errs := make(chan error, 2)
+		for _, d := range []string{first.Device.ID, second.Device.ID} {
+			go func() { errs <- e.svc.RevokeDeviceKeepingLast(e.ctx, e.app, first.User.ID, d) }()
+		}
+		var ok, last int
+		for range 2 {
+			switch err := <-errs; {
+			case err == nil:
+				ok++
+			case errors.Is(err, ceremony.ErrLastDevice):
+				last++
+			default:
+				t.Fatalf("revoke: %v", err)
+			}
+		}
+		if ok != 1 || last != 1 {
+			t.Fatalf("%d revoked, %d refused as the last; want 1 and 1", ok, last)
+		}
+		ds, err := e.store.ListDevices(e.ctx, e.app.ID, first.User.ID)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("devices left: %v %v", ds, err)
+		}
+		if err := e.svc.RevokeDevice(e.ctx, e.app, first.User.ID, ds[0].ID); err != nil {
+			t.Fatalf("RevokeDevice of the last one: %v", err)
+		}
+	})
 }

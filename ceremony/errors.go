@@ -17,6 +17,7 @@ const (
 	CodeInvalidNonce            = "invalid_nonce"
 	CodeVerificationFailed      = "webauthn_verification_failed"
 	CodeUserInactive            = "user_inactive"
+	CodeLastDevice              = "last_passkey"
 )
 
 // Error is a ceremony failure a client caused: its Code says what kind, its
@@ -62,6 +63,7 @@ var (
 	ErrInvalidRequest          = &Error{Code: CodeInvalidRequest, Message: "the request is malformed"}
 	ErrUserNotFound            = &Error{Code: CodeUserNotFound, Message: "user not found"}
 	ErrDeviceNotFound          = &Error{Code: CodeDeviceNotFound, Message: "device not found"}
+	ErrLastDevice              = &Error{Code: CodeLastDevice, Message: "this is the user's last passkey"}
 	ErrTransactionNotFound     = &Error{Code: CodeTransactionNotFound, Message: "transaction not found"}
 	ErrTransactionExpired      = &Error{Code: CodeTransactionExpired, Message: "transaction expired or already used"}
 	ErrHandshakeNotFound       = &Error{Code: CodeHandshakeNotFound, Message: "handshake not found, expired or already used"}

@@ -192,23 +192,16 @@ func (h *Handler) remove(c *gin.Context) error {
 		return errDeviceNotFound
 	}
 	ctx := c.Request.Context()
-	ds, err := h.store.ListDevices(ctx, app.ID, sess.UserID)
-	if err != nil {
-		return err
+	revoke := h.ceremony.RevokeDeviceKeepingLast
+	if req.Confirm {
+		revoke = h.ceremony.RevokeDevice
 	}
-	owned := false
-	for _, d := range ds {
-		owned = owned || d.ID == id
-	}
-	if !owned {
-		return errDeviceNotFound
-	}
-	if len(ds) == 1 && !req.Confirm {
-		return errLastPasskey
-	}
-	err = h.ceremony.RevokeDevice(h.actor(c, sess), app, sess.UserID, id)
+	err = revoke(h.actor(c, sess), app, sess.UserID, id)
 	if errors.Is(err, ceremony.ErrDeviceNotFound) {
 		return errDeviceNotFound
+	}
+	if errors.Is(err, ceremony.ErrLastDevice) {
+		return errLastPasskey
 	}
 	if err != nil {
 		return err

@@ -65,6 +65,7 @@ func TestCeremonyStatuses(t *testing.T) {
 		ceremony.CodeUserInactive:            403,
 		ceremony.CodeUserNotFound:            404,
 		ceremony.CodeDeviceNotFound:          404,
+		ceremony.CodeLastDevice:              409,
 		ceremony.CodeTransactionNotFound:     404,
 		ceremony.CodeHandshakeNotFound:       404,
 		ceremony.CodeUserHasNoPasskeys:       409,
@@ -76,7 +77,7 @@ func TestCeremonyStatuses(t *testing.T) {
 		ceremony.ErrInvalidRequest, ceremony.ErrUserNotFound, ceremony.ErrDeviceNotFound,
 		ceremony.ErrTransactionNotFound, ceremony.ErrTransactionExpired, ceremony.ErrHandshakeNotFound,
 		ceremony.ErrUserHasNoPasskeys, ceremony.ErrCredentialRegistered, ceremony.ErrCannotCreateTransaction,
-		ceremony.ErrInvalidNonce, ceremony.ErrVerificationFailed, ceremony.ErrUserInactive,
+		ceremony.ErrInvalidNonce, ceremony.ErrVerificationFailed, ceremony.ErrUserInactive, ceremony.ErrLastDevice,
 	}
 	if len(sentinels) != len(want) {
 		t.Fatalf("%d sentinels, %d statuses", len(sentinels), len(want))

@@ -21,6 +21,7 @@ var ceremonyStatus = map[string]int{
 	ceremony.CodeUserInactive:            http.StatusForbidden,
 	ceremony.CodeUserNotFound:            http.StatusNotFound,
 	ceremony.CodeDeviceNotFound:          http.StatusNotFound,
+	ceremony.CodeLastDevice:              http.StatusConflict,
 	ceremony.CodeTransactionNotFound:     http.StatusNotFound,
 	ceremony.CodeHandshakeNotFound:       http.StatusNotFound,
 	ceremony.CodeUserHasNoPasskeys:       http.StatusConflict,
