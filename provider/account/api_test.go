@@ -35,7 +35,7 @@ func TestAccountAPI(t *testing.T) {
 			t.Fatalf("%d passkeys, want 1", len(v.Passkeys))
 		}
 		first := v.Passkeys[0]
-		creds := b.auth.Credentials()
+		creds := b.Auth.Credentials()
 		if first.Name != "Apple Passwords" || first.AuthenticatorName == nil || *first.AuthenticatorName != "Apple Passwords" || first.Type != storage.DeviceTypePasskey ||
 			!first.Synced || !first.Current || first.CredID != b64(creds[0].ID) || first.LastUsedAt == nil || first.CreatedAt == "" {
 			t.Errorf("passkey %+v", first)
@@ -85,8 +85,8 @@ func TestAccountAPI(t *testing.T) {
 			}
 			// The new passkey is made on another device: a Windows PC.
 			h.clock.Advance(time.Second)
-			b.auth = softauthn.New(softauthn.Options{AAGUID: aaguidWindows})
-			nonce := b.registerWith(tx.TransactionID)
+			b.Auth = softauthn.New(softauthn.Options{AAGUID: aaguidWindows})
+			nonce := b.FlexRegister(tx.TransactionID, "any")
 			a = b.do(request{method: http.MethodPost, path: "/account/passkeys", body: map[string]string{"app_id": h.app.ID, "nonce": nonce}})
 			var out struct{ Passkey passkeyView }
 			a.decode(t, &out)

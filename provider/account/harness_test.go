@@ -1,37 +1,24 @@
 package account_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/ceremony/softauthn"
-	"github.com/passbridge/passbridge/provider"
-	"github.com/passbridge/passbridge/provider/account"
-	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
-	"github.com/passbridge/passbridge/provider/login"
-	pboidc "github.com/passbridge/passbridge/provider/oidc"
-	"github.com/passbridge/passbridge/provider/signing"
+	"github.com/passbridge/passbridge/provider/internal/oidctest"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
-	"github.com/passbridge/passbridge/templates"
 )
 
 func TestMain(m *testing.M) {
@@ -55,13 +42,13 @@ type harness struct {
 	t      testing.TB
 	ctx    context.Context
 	store  storage.Store
-	svc    *ceremony.Service
 	clock  *apitest.Clock
 	issuer string
 	app    storage.App
+	srv    *oidctest.Server
 }
 
-// harnessOptions change the server newHarnessWith builds.
+// harnessOptions change the server newHarness builds.
 type harnessOptions struct {
 	rate  float64 // per-address rate limit (0: none)
 	burst int
@@ -75,69 +62,20 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t testing.TB, st storage.Store, opts harnessOptions) *harness {
 	t.Helper()
-	ctx := t.Context()
-	clock := apitest.NewClock()
-	svc, err := ceremony.New(ceremony.Config{Store: st, Now: clock.Now, AAGUIDs: apitest.Registry(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	issuer := "http://localhost:" + port
-	masterKey := storage.RandomBytes(32)
-	keys, err := signing.New(signing.Config{Store: st, MasterKey: masterKey, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := keys.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
-	op, err := pboidc.New(pboidc.Deps{Store: st, Keys: keys, Issuer: issuer, MasterKey: masterKey, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := login.New(login.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: issuer, Templates: templates.FS(), Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acct, err := account.New(account.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: issuer, Templates: templates.FS(), Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := provider.New(provider.Deps{
-		Store: st, Ceremony: svc, Issuer: issuer, MasterKey: masterKey, Now: clock.Now,
-		RateLimit: opts.rate, RateLimitBurst: opts.burst,
-		Areas: []provider.Area{
-			flexapi.New(flexapi.Deps{Store: st, Ceremony: svc, Now: clock.Now, Issuer: issuer}),
-			op, page, acct,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(server.Handler())
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-
-	h := &harness{t: t, ctx: ctx, store: st, svc: svc, clock: clock, issuer: issuer}
-	h.app, _ = apitest.CreateApp(t, ctx, st, clock.Now(), "Shop", "localhost", issuer)
+	srv := oidctest.Start(t, st, oidctest.Options{RateLimit: opts.rate, RateLimitBurst: opts.burst})
+	h := &harness{t: t, ctx: t.Context(), store: st, clock: srv.Clock, issuer: srv.Issuer, srv: srv}
+	h.app, _ = apitest.CreateApp(t, h.ctx, st, srv.Clock.Now(), "Shop", "localhost", srv.Issuer)
 	return h
 }
 
 // browser is one browser: a cookie jar, and a passkey provider.
 type browser struct {
-	h    *harness
-	http *http.Client
-	auth *softauthn.Authenticator
+	*oidctest.Browser
+	h *harness
 }
 
 func (h *harness) newBrowser(opts softauthn.Options) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{h: h, auth: softauthn.New(opts), http: &http.Client{Jar: jar}}
+	return &browser{Browser: h.srv.NewBrowser(h.t, h.app, opts), h: h}
 }
 
 // answer is an HTTP answer, read whole.
@@ -176,107 +114,23 @@ type request struct {
 // do sends r from the browser.
 func (b *browser) do(r request) answer {
 	b.h.t.Helper()
-	var rd io.Reader
-	switch v := r.body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(v)
-	case []byte:
-		rd = bytes.NewReader(v)
-	default:
-		raw, err := json.Marshal(v)
-		if err != nil {
-			b.h.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequestWithContext(b.h.ctx, r.method, b.h.issuer+r.path, rd)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	switch r.origin {
-	case "":
-		req.Header.Set("Origin", b.h.issuer)
-	case "-":
-	default:
-		req.Header.Set("Origin", r.origin)
-	}
-	if r.contentType != "" {
-		req.Header.Set("Content-Type", r.contentType)
-	} else if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := b.http.Do(req)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	return answer{status: res.StatusCode, header: res.Header, body: raw}
-}
-
-// flex calls the Flex client API and returns the handshake of a start or
-// the nonce of a finish.
-func (b *browser) flex(path string, body any) (id string, options []byte, nonce string) {
-	b.h.t.Helper()
-	a := b.do(request{method: http.MethodPost, path: "/v1/apps/" + b.h.app.ID + "/" + path, body: body})
-	if a.status != http.StatusOK {
-		b.h.t.Fatalf("%s: %d %s", path, a.status, a.body)
-	}
-	var out struct {
-		Handshake struct {
-			ID        string `json:"id"`
-			Challenge struct {
-				PublicKey json.RawMessage `json:"publicKey"`
-			} `json:"challenge"`
-		} `json:"handshake"`
-		Nonce string `json:"nonce"`
-	}
-	a.decode(b.h.t, &out)
-	return out.Handshake.ID, out.Handshake.Challenge.PublicKey, out.Nonce
-}
-
-// registerWith runs the Flex registration of register transaction tx with
-// the browser's authenticator and returns its nonce.
-func (b *browser) registerWith(tx string) string {
-	b.h.t.Helper()
-	hs, opts, _ := b.flex("register/transactions/webauthn/start", map[string]any{"transaction_id": tx, "authenticator_attachment": "any"})
-	resp, _, err := b.auth.Register(opts, b.h.issuer)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	_, _, nonce := b.flex("register/transactions/webauthn/finish",
-		map[string]any{"transaction_id": tx, "handshake_id": hs, "handshake_response": json.RawMessage(resp)})
-	return nonce
+	a := b.Do(oidctest.Request{Method: r.method, Path: r.path, Body: r.body, Origin: r.origin, ContentType: r.contentType})
+	return answer{status: a.Status, header: a.Header, body: a.Body}
 }
 
 // register gives the browser's authenticator a passkey of externalID, as
-// the app's backend and page do, and returns the nonce of that
-// registration.
+// the app's backend and the account page do (any authenticator), and
+// returns the nonce of that registration.
 func (b *browser) register(externalID string) string {
 	b.h.t.Helper()
-	tx, err := b.h.svc.CreateRegisterTransaction(b.h.ctx, b.h.app, externalID, externalID+"@example.com")
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	return b.registerWith(tx.ID)
+	return b.NewPasskey(externalID, "any")
 }
 
 // authenticate runs a discoverable Flex authentication, as the account
 // page's sign-in does, and returns its nonce.
 func (b *browser) authenticate() string {
 	b.h.t.Helper()
-	hs, opts, _ := b.flex("authenticate/transactions/webauthn/start", map[string]any{})
-	resp, err := b.auth.Authenticate(opts, b.h.issuer)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	_, _, nonce := b.flex("authenticate/transactions/webauthn/finish",
-		map[string]any{"handshake_id": hs, "handshake_response": json.RawMessage(resp)})
-	return nonce
+	return b.FlexAuthenticate("")
 }
 
 // signIn signs the browser in on the account page with its passkey.

@@ -16,16 +16,12 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/provider"
-	"github.com/passbridge/passbridge/provider/account"
-	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
-	"github.com/passbridge/passbridge/provider/login"
+	"github.com/passbridge/passbridge/provider/internal/oidctest"
 	"github.com/passbridge/passbridge/provider/oidc"
 	"github.com/passbridge/passbridge/provider/sdk"
-	"github.com/passbridge/passbridge/provider/signing"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
-	"github.com/passbridge/passbridge/templates"
 )
 
 // The app's branding. The logo's host does not exist: the tests that show
@@ -59,67 +55,17 @@ type oidcEnv struct {
 // newOIDCEnv starts the server and the relying party.
 func newOIDCEnv(t *testing.T) *oidcEnv {
 	t.Helper()
-	ctx := t.Context()
-	st := sqlstoretest.Open(t, sqlstoretest.SQLite)
-	clock := apitest.NewClock()
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := ceremony.New(ceremony.Config{Store: st, Now: clock.Now, AAGUIDs: apitest.Registry(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	issuer := "http://localhost:" + port
-
-	masterKey := storage.RandomBytes(32)
-	keys, err := signing.New(signing.Config{Store: st, MasterKey: masterKey, Now: clock.Now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := keys.Ensure(ctx); err != nil {
-		t.Fatal(err)
-	}
-	op, err := oidc.New(oidc.Deps{Store: st, Keys: keys, Issuer: issuer, MasterKey: masterKey, Now: clock.Now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := login.New(login.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: issuer,
-		Templates: templates.FS(), Now: clock.Now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acct, err := account.New(account.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: issuer,
-		Templates: templates.FS(), Now: clock.Now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := provider.New(provider.Deps{
-		Store: st, Ceremony: svc, Logger: log, Issuer: issuer, MasterKey: masterKey, Now: clock.Now,
-		Areas: []provider.Area{
-			flexapi.New(flexapi.Deps{Store: st, Ceremony: svc, Now: clock.Now, Logger: log, Issuer: issuer}),
-			sdk.New(),
-			op,
-			page,
-			acct,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &recorder{}
-	srv := httptest.NewUnstartedServer(rec.wrap(server.Handler()))
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-
-	e := &oidcEnv{issuer: issuer, store: st, clock: clock, rec: rec, rp: newRelyingParty(t)}
+	srv := oidctest.Start(t, sqlstoretest.Open(t, sqlstoretest.SQLite), oidctest.Options{
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Areas:  []provider.Area{sdk.New()},
+		Wrap:   rec.wrap,
+	})
+	e := &oidcEnv{issuer: srv.Issuer, store: srv.Store, clock: srv.Clock, rec: rec, rp: newRelyingParty(t)}
 	e.redirect = e.rp.origin + "/callback"
 	e.app = e.createApp(t, "Shop", func(a *storage.App) {
 		a.LogoURL, a.AccentColor = shopLogo, shopAccent
-	}, issuer)
+	}, srv.Issuer)
 	e.apiKey = e.createAPIKey(t)
 	e.secret, _ = storage.NewSecret(storage.PrefixClientSecret)
 	e.client = e.createClient(t, e.app)

@@ -1,7 +1,6 @@
 package flexapi_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -47,29 +46,21 @@ func TestRegisterTransportsFiltered(t *testing.T) {
 					t.Fatal(err)
 				}
 				if len(stored) != 1 || !reflect.DeepEqual(stored[0].Transports, keptTransports) {
-					t.Fatalf("stored transports %q, want %q", transportsOf(stored[0].Transports), keptTransports)
+					t.Fatalf("stored transports %q, want %q", apitest.Shorten(stored[0].Transports), keptTransports)
 				}
 				if got := h.devices(userID)[0].Transports; !reflect.DeepEqual(got, keptTransports) {
-					t.Errorf("device JSON transports %q, want %q", transportsOf(got), keptTransports)
+					t.Errorf("device JSON transports %q, want %q", apitest.Shorten(got), keptTransports)
 				}
 				r := h.mgmt(http.MethodGet, "/users/"+userID, nil)
 				apitest.OK(t, r)
 				var u struct{ User userJSON }
 				r.Decode(t, &u)
 				if got := u.User.WebAuthnDevices[0].Transports; !reflect.DeepEqual(got, keptTransports) {
-					t.Errorf("user JSON device transports %q, want %q", transportsOf(got), keptTransports)
+					t.Errorf("user JSON device transports %q, want %q", apitest.Shorten(got), keptTransports)
 				}
 
 				hs := h.authenticateStart(h.createAuthenticateTransaction(tc.externalID))
-				var opts struct {
-					AllowCredentials []descriptor `json:"allowCredentials"`
-				}
-				if err := json.Unmarshal(hs.Handshake.Challenge.PublicKey, &opts); err != nil {
-					t.Fatal(err)
-				}
-				if len(opts.AllowCredentials) != 1 || !reflect.DeepEqual(allowed(opts.AllowCredentials), keptTransports) {
-					t.Errorf("%d allowCredentials, transports %q; want one, with %q", len(opts.AllowCredentials), transportsOf(allowed(opts.AllowCredentials)), keptTransports)
-				}
+				apitest.WantAllowedTransports(t, hs.Handshake.Challenge.PublicKey, keptTransports)
 				// The ceremony the clean list leads to still works.
 				if got := h.verify(h.authenticate(a, tc.externalID)); got != tc.externalID {
 					t.Errorf("verify: %q", got)
@@ -94,42 +85,9 @@ func TestStoredTransportsFiltered(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := h.devices(userID)[0].Transports; !reflect.DeepEqual(got, keptTransports) {
-			t.Errorf("device JSON transports %q, want %q", transportsOf(got), keptTransports)
+			t.Errorf("device JSON transports %q, want %q", apitest.Shorten(got), keptTransports)
 		}
 		hs := h.authenticateStart(h.createAuthenticateTransaction("olga"))
-		var opts struct {
-			AllowCredentials []descriptor `json:"allowCredentials"`
-		}
-		if err := json.Unmarshal(hs.Handshake.Challenge.PublicKey, &opts); err != nil {
-			t.Fatal(err)
-		}
-		if len(opts.AllowCredentials) != 1 || !reflect.DeepEqual(allowed(opts.AllowCredentials), keptTransports) {
-			t.Errorf("%d allowCredentials, transports %q; want one, with %q", len(opts.AllowCredentials), transportsOf(allowed(opts.AllowCredentials)), keptTransports)
-		}
+		apitest.WantAllowedTransports(t, hs.Handshake.Challenge.PublicKey, keptTransports)
 	})
-}
-
-// transportsOf shortens long values so a failure message stays readable.
-func transportsOf(ts []string) []string {
-	out := make([]string, len(ts))
-	for i, s := range ts {
-		if len(s) > 20 {
-			s = s[:20] + "…"
-		}
-		out[i] = s
-	}
-	return out
-}
-
-// descriptor is a credential descriptor of allowCredentials.
-type descriptor struct {
-	Transports []string `json:"transports"`
-}
-
-// allowed is the transports of the first credential allowed, if any.
-func allowed(ds []descriptor) []string {
-	if len(ds) == 0 {
-		return nil
-	}
-	return ds[0].Transports
 }

@@ -52,13 +52,7 @@ func TestBodyNotUnicode(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				h.unchanged(t, func() {
-					r := h.sendT(t, c.req)
-					apitest.WantError(t, r, http.StatusBadRequest, "invalid_request")
-					var e struct{ Error string }
-					r.Decode(t, &e)
-					if e.Error != c.msg {
-						t.Errorf("message %q, want %q", e.Error, c.msg)
-					}
+					apitest.WantInvalidRequest(t, h.sendT(t, c.req), c.msg)
 				})
 			})
 		}

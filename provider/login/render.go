@@ -10,6 +10,8 @@ import (
 	"unicode"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/passbridge/passbridge/provider/web"
 )
 
 // pageData is what a page template reads.
@@ -55,9 +57,10 @@ var retryable = map[string]bool{
 // custom property.
 var accentColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
-// render writes a page with the security headers every page carries: a
-// strict Content-Security-Policy (scripts and styles from this origin only,
-// no inline script; forms post here only), no framing, no caching.
+// render writes a page with the security headers every page carries (see
+// web.SetPageHeaders): a strict Content-Security-Policy whose form-action
+// admits the client's redirect origins besides this one, no framing, no
+// caching.
 func (h *Handler) render(c *gin.Context, status int, name string, req *request, d pageData) {
 	h.renderTo(c.Writer, c.Request, status, name, req, d)
 }
@@ -94,30 +97,16 @@ func (h *Handler) renderTo(w http.ResponseWriter, r *http.Request, status int, n
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	hd := w.Header()
 	// form-action must allow the redirects that follow the form post (to
 	// op's callback here, then to the client): Chromium applies it to them.
-	formAction := "'self'"
+	var formAction []string
 	if req != nil {
 		for _, u := range req.client.RedirectURIs {
-			formAction += " " + originOf(u)
+			formAction = append(formAction, originOf(u))
 		}
 	}
-	hd.Set("Content-Security-Policy", strings.Join([]string{
-		"default-src 'none'",
-		"script-src 'self'",
-		"style-src 'self'",
-		"img-src 'self' data: https:",
-		"connect-src 'self'",
-		"form-action " + formAction,
-		"frame-ancestors 'none'",
-		"base-uri 'none'",
-	}, "; "))
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("Content-Type", "text/html; charset=utf-8")
+	web.SetPageHeaders(w.Header(), formAction...)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

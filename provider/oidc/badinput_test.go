@@ -56,7 +56,7 @@ func TestBadInput(t *testing.T) {
 					req.Header.Set("Content-Type", "application/json")
 				}
 			}
-			res, err := b.http.Do(req)
+			res, err := b.HTTP.Do(req)
 			if err != nil {
 				t.Fatalf("%s %.80s: %v", c.method, c.path, err)
 			}

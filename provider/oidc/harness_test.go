@@ -8,10 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -23,16 +20,13 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/ceremony/softauthn"
-	"github.com/passbridge/passbridge/provider"
-	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
-	"github.com/passbridge/passbridge/provider/login"
+	"github.com/passbridge/passbridge/provider/internal/oidctest"
 	pboidc "github.com/passbridge/passbridge/provider/oidc"
 	"github.com/passbridge/passbridge/provider/signing"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
-	"github.com/passbridge/passbridge/templates"
 )
 
 func TestMain(m *testing.M) {
@@ -47,19 +41,19 @@ func TestMain(m *testing.M) {
 const rpRedirect = "https://rp.example/callback"
 
 // harness is one test's world: a store, the whole server (OIDC provider,
-// login page, Flex API) over real HTTP on http://localhost:PORT (the
-// issuer; the app's origin, RP ID localhost), a confidential and a public
-// client, and a relying party using go-oidc and x/oauth2.
+// login and account pages, Flex API) over real HTTP on
+// http://localhost:PORT (the issuer; the app's origin, RP ID localhost), a
+// confidential and a public client, and a relying party using go-oidc and
+// x/oauth2.
 type harness struct {
-	t         testing.TB
-	ctx       context.Context
-	store     storage.Store
-	svc       *ceremony.Service
-	clock     *apitest.Clock
-	srv       *httptest.Server
-	issuer    string
-	app       storage.App
-	masterKey []byte
+	t      testing.TB
+	ctx    context.Context
+	store  storage.Store
+	svc    *ceremony.Service
+	clock  *apitest.Clock
+	srv    *oidctest.Server
+	issuer string
+	app    storage.App
 
 	confidential storage.Client
 	secret       string
@@ -77,38 +71,19 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t testing.TB, st storage.Store) *harness {
 	t.Helper()
-	return newHarnessWith(t, st, harnessOptions{})
+	return newHarnessWith(t, st, oidctest.Options{})
 }
 
-// harnessOptions change the server newHarnessWith builds.
-type harnessOptions struct {
-	rate  float64 // per-address rate limit (0: none)
-	burst int
-	http  *http.Client // fetches clients' jwks_uri
-}
-
-// newHarnessWith is newHarness with options.
-func newHarnessWith(t testing.TB, st storage.Store, opts harnessOptions) *harness {
+// newHarnessWith is newHarness on a server built with opts.
+func newHarnessWith(t testing.TB, st storage.Store, opts oidctest.Options) *harness {
 	t.Helper()
 	ctx := t.Context()
-	clock := apitest.NewClock()
-	svc, err := ceremony.New(ceremony.Config{Store: st, Now: clock.Now, AAGUIDs: apitest.Registry(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "http://localhost:" + strings.TrimPrefix(ln.Addr().String(), "127.0.0.1:")
-	masterKey := storage.RandomBytes(32)
-	srv := startServer(t, st, svc, clock, issuer, masterKey, ln, opts)
-
-	app, _ := apitest.CreateApp(t, ctx, st, clock.Now(), "Shop", "localhost", issuer)
-	h := &harness{t: t, ctx: ctx, store: st, svc: svc, clock: clock, srv: srv, issuer: issuer, app: app, masterKey: masterKey}
+	srv := oidctest.Start(t, st, opts)
+	app, _ := apitest.CreateApp(t, ctx, st, srv.Clock.Now(), "Shop", "localhost", srv.Issuer)
+	h := &harness{t: t, ctx: ctx, store: st, svc: srv.Ceremony, clock: srv.Clock, srv: srv, issuer: srv.Issuer, app: app}
 	h.secret, _ = storage.NewSecret(storage.PrefixClientSecret)
 	h.confidential = h.createClient(storage.AuthMethodBasic, storage.HashSecret(h.secret))
-	sealed, err := signing.SealClientSecret(masterKey, h.confidential.ID, h.secret)
+	sealed, err := signing.SealClientSecret(srv.MasterKey, h.confidential.ID, h.secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,63 +96,12 @@ func newHarnessWith(t testing.TB, st storage.Store, opts harnessOptions) *harnes
 	}
 	h.public = h.createClient(storage.AuthMethodNone, nil)
 
-	h.rp, err = gooidc.NewProvider(ctx, issuer)
+	h.rp, err = gooidc.NewProvider(ctx, h.issuer)
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
 	h.verifier = h.rp.Verifier(&gooidc.Config{ClientID: h.confidential.ID})
 	return h
-}
-
-// startServer builds the whole server as serve does (signing keys, the
-// OIDC provider, the login page, the Flex API) and serves it on ln.
-func startServer(t testing.TB, st storage.Store, svc *ceremony.Service, clock *apitest.Clock, issuer string,
-	masterKey []byte, ln net.Listener, opts harnessOptions) *httptest.Server {
-	t.Helper()
-	keys, err := signing.New(signing.Config{Store: st, MasterKey: masterKey, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := keys.Ensure(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	op, err := pboidc.New(pboidc.Deps{Store: st, Keys: keys, Issuer: issuer, MasterKey: masterKey, Now: clock.Now, HTTPClient: opts.http})
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, err := login.New(login.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: issuer, Templates: templates.FS(), Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := provider.New(provider.Deps{
-		Store: st, Ceremony: svc, Issuer: issuer, MasterKey: masterKey, Now: clock.Now,
-		RateLimit: opts.rate, RateLimitBurst: opts.burst,
-		Areas: []provider.Area{
-			flexapi.New(flexapi.Deps{Store: st, Ceremony: svc, Now: clock.Now, Issuer: issuer}),
-			op, page,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(server.Handler())
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// restart stops the server and starts a new one, with nothing kept in
-// memory, on the same store, master key and address.
-func (h *harness) restart() {
-	h.t.Helper()
-	addr := h.srv.Listener.Addr().String()
-	h.srv.Close()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.srv = startServer(h.t, h.store, h.svc, h.clock, h.issuer, h.masterKey, ln, harnessOptions{})
 }
 
 func (h *harness) createClient(method string, secretHash []byte) storage.Client {
@@ -206,29 +130,26 @@ func (h *harness) oauth2Config(c storage.Client, scopes ...string) *oauth2.Confi
 
 // browser is one browser: a cookie jar, and a passkey provider.
 type browser struct {
-	h    *harness
-	http *http.Client
-	auth *softauthn.Authenticator
+	*oidctest.Browser
+	h *harness
 }
 
 func (h *harness) newBrowser(opts softauthn.Options) *browser {
-	jar, _ := cookiejar.New(nil)
-	return &browser{h: h, auth: softauthn.New(opts), http: &http.Client{
-		Jar: jar,
-		// The browser stops at the relying party's callback.
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Host == "rp.example" {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		},
-	}}
+	b := &browser{Browser: h.srv.NewBrowser(h.t, h.app, opts), h: h}
+	// The browser stops at the relying party's callback.
+	b.HTTP.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host == "rp.example" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return b
 }
 
 // stopAtCallback makes the browser stop before op's callback, as if the
 // user closed the tab just then.
 func (b *browser) stopAtCallback() {
-	b.http.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+	b.HTTP.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if req.URL.Host == "rp.example" || req.URL.Path == "/authorize/callback" {
 			return http.ErrUseLastResponse
 		}
@@ -240,74 +161,7 @@ func (b *browser) stopAtCallback() {
 // (through the Flex client API, as a Flex app would).
 func (b *browser) register(externalID string) {
 	b.h.t.Helper()
-	tx, err := b.h.svc.CreateRegisterTransaction(b.h.ctx, b.h.app, externalID, externalID+"@example.com")
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	hs := b.flex("register/transactions/webauthn/start", map[string]any{"transaction_id": tx.ID})
-	resp, _, err := b.auth.Register(hs.options, b.h.issuer)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	b.flexFinish("register/transactions/webauthn/finish", tx.ID, hs.id, resp)
-}
-
-type handshake struct {
-	id      string
-	options []byte
-}
-
-// flex calls the Flex client API from the issuer's origin.
-func (b *browser) flex(path string, body any) handshake {
-	b.h.t.Helper()
-	status, raw := b.postJSON(b.h.issuer+"/v1/apps/"+b.h.app.ID+"/"+path, body)
-	if status != http.StatusOK {
-		b.h.t.Fatalf("%s: %d %s", path, status, raw)
-	}
-	var out struct {
-		Handshake struct {
-			ID        string `json:"id"`
-			Challenge struct {
-				PublicKey json.RawMessage `json:"publicKey"`
-			} `json:"challenge"`
-		} `json:"handshake"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		b.h.t.Fatal(err)
-	}
-	return handshake{id: out.Handshake.ID, options: out.Handshake.Challenge.PublicKey}
-}
-
-func (b *browser) flexFinish(path, tx, handshakeID string, response []byte) string {
-	b.h.t.Helper()
-	body := map[string]any{"handshake_id": handshakeID, "handshake_response": json.RawMessage(response)}
-	if tx != "" {
-		body["transaction_id"] = tx
-	}
-	status, raw := b.postJSON(b.h.issuer+"/v1/apps/"+b.h.app.ID+"/"+path, body)
-	if status != http.StatusOK {
-		b.h.t.Fatalf("%s: %d %s", path, status, raw)
-	}
-	var out struct {
-		Nonce string `json:"nonce"`
-	}
-	_ = json.Unmarshal(raw, &out)
-	return out.Nonce
-}
-
-func (b *browser) postJSON(u string, body any) (int, []byte) {
-	b.h.t.Helper()
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequestWithContext(b.h.ctx, http.MethodPost, u, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", b.h.issuer)
-	res, err := b.http.Do(req)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res.StatusCode, out
+	b.NewPasskey(externalID, "")
 }
 
 // get follows redirects from u until the relying party's callback or a
@@ -315,7 +169,7 @@ func (b *browser) postJSON(u string, body any) (int, []byte) {
 func (b *browser) get(u string) *http.Response {
 	b.h.t.Helper()
 	req, _ := http.NewRequestWithContext(b.h.ctx, http.MethodGet, u, nil)
-	res, err := b.http.Do(req)
+	res, err := b.HTTP.Do(req)
 	if err != nil {
 		b.h.t.Fatal(err)
 	}
@@ -393,23 +247,9 @@ func (b *browser) passkey(id string) string {
 	}
 	tx, _ := info["transaction_id"].(string)
 	if info["mode"] == "register" {
-		hs := b.flex("register/transactions/webauthn/start", map[string]any{"transaction_id": tx})
-		resp, _, err := b.auth.Register(hs.options, b.h.issuer)
-		if err != nil {
-			b.h.t.Fatal(err)
-		}
-		return b.flexFinish("register/transactions/webauthn/finish", tx, hs.id, resp)
+		return b.FlexRegister(tx, "")
 	}
-	body := map[string]any{}
-	if tx != "" {
-		body["transaction_id"] = tx
-	}
-	hs := b.flex("authenticate/transactions/webauthn/start", body)
-	resp, err := b.auth.Authenticate(hs.options, b.h.issuer)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	return b.flexFinish("authenticate/transactions/webauthn/finish", tx, hs.id, resp)
+	return b.FlexAuthenticate(tx)
 }
 
 // complete posts the nonce to /login/complete as the page's form does.
@@ -418,7 +258,7 @@ func (b *browser) complete(id, nonce string) result {
 	form := url.Values{"auth_request_id": {id}, "nonce": {nonce}}
 	req, _ := http.NewRequestWithContext(b.h.ctx, http.MethodPost, b.h.issuer+"/login/complete", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := b.http.Do(req)
+	res, err := b.HTTP.Do(req)
 	if err != nil {
 		b.h.t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestRestart(t *testing.T) {
 		b := h.newBrowser(softauthn.Options{BackupEligible: true})
 		b.register("olga")
 		tok := h.signInOffline(b)
-		h.restart()
+		h.srv.Restart(t)
 		u, f := h.authorizeURL(h.confidential, nil)
 		r := b.authorize(u)
 		if r.callback == nil {
@@ -44,7 +44,7 @@ func TestKeyRotation(t *testing.T) {
 		u, f := h.authorizeURL(h.confidential, nil)
 		before := h.mustExchange(f, b.signIn(u))
 
-		m, err := signing.New(signing.Config{Store: h.store, MasterKey: h.masterKey, Now: h.clock.Now})
+		m, err := signing.New(signing.Config{Store: h.store, MasterKey: h.srv.MasterKey, Now: h.clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}

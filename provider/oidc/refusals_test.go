@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/provider/internal/oidctest"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
@@ -126,7 +127,7 @@ func TestAnotherBrowser(t *testing.T) {
 // The login page's calls run ceremonies for anyone who asks: they are
 // rate-limited per address like the Flex client API.
 func TestLoginCallsRateLimited(t *testing.T) {
-	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), harnessOptions{rate: 0.001, burst: 3})
+	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), oidctest.Options{RateLimit: 0.001, RateLimitBurst: 3})
 	b := h.newBrowser(softauthn.Options{})
 	u, _ := h.authorizeURL(h.confidential, nil)
 	id := b.authorize(u).authRequestID(t)
@@ -198,7 +199,7 @@ func TestCompleteJSONNotUTF8(t *testing.T) {
 	req, _ := http.NewRequestWithContext(h.ctx, http.MethodPost, h.issuer+"/login/complete",
 		strings.NewReader("{\"auth_request_id\":\""+id+"\",\"nonce\":\"\xff\xfe\"}"))
 	req.Header.Set("Content-Type", "application/json")
-	res, err := b.http.Do(req)
+	res, err := b.HTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

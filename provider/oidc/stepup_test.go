@@ -137,12 +137,12 @@ func TestLoginHint(t *testing.T) {
 		// refused, the request stays open.
 		u, _ = h.authorizeURL(h.confidential, url.Values{"login_hint": {"alice"}, "prompt": {"login"}})
 		id = b.authorize(u).authRequestID(t)
-		hs := b.flex("authenticate/transactions/webauthn/start", map[string]any{})
-		resp, err := b.auth.Authenticate(hs.options, h.issuer, softauthn.WithCredential(b.auth.Credentials()[1].ID))
+		hs := b.Flex("authenticate/transactions/webauthn/start", map[string]any{})
+		resp, err := b.Auth.Authenticate(hs.Options, h.issuer, softauthn.WithCredential(b.Auth.Credentials()[1].ID))
 		if err != nil {
 			t.Fatal(err)
 		}
-		wrong := b.complete(id, b.flexFinish("authenticate/transactions/webauthn/finish", "", hs.id, resp))
+		wrong := b.complete(id, b.FlexFinish("authenticate/transactions/webauthn/finish", "", hs.ID, resp))
 		if wrong.status != http.StatusForbidden || wrong.callback != nil {
 			t.Fatalf("bob's passkey for alice's sign-in: %d %v", wrong.status, wrong.callback)
 		}

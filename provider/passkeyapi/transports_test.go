@@ -62,7 +62,7 @@ func TestRegisterTransportsFiltered(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if got := tc.register(t, tc.userID); tc.hasJSON && !reflect.DeepEqual(got, want) {
-					t.Errorf("device JSON transports %q, want %q", shorten(got), want)
+					t.Errorf("device JSON transports %q, want %q", apitest.Shorten(got), want)
 				}
 				u, err := h.store.GetUserByExternalID(h.ctx, h.app.ID, tc.userID)
 				if err != nil {
@@ -73,44 +73,10 @@ func TestRegisterTransportsFiltered(t *testing.T) {
 					t.Fatal(err)
 				}
 				if len(stored) != 1 || !reflect.DeepEqual(stored[0].Transports, want) {
-					t.Fatalf("stored transports %q, want %q", shorten(stored[0].Transports), want)
+					t.Fatalf("stored transports %q, want %q", apitest.Shorten(stored[0].Transports), want)
 				}
-				var opts struct {
-					AllowCredentials []descriptor `json:"allowCredentials"`
-				}
-				raw := h.authenticationOptions(tc.userID)
-				if err := json.Unmarshal(raw, &opts); err != nil {
-					t.Fatal(err)
-				}
-				if len(opts.AllowCredentials) != 1 || !reflect.DeepEqual(allowed(opts.AllowCredentials), want) {
-					t.Errorf("%d allowCredentials, transports %q; want one, with %q", len(opts.AllowCredentials), shorten(allowed(opts.AllowCredentials)), want)
-				}
+				apitest.WantAllowedTransports(t, h.authenticationOptions(tc.userID), want)
 			})
 		}
 	})
-}
-
-// shorten cuts long values so a failure message stays readable.
-func shorten(ts []string) []string {
-	out := make([]string, len(ts))
-	for i, s := range ts {
-		if len(s) > 20 {
-			s = s[:20] + "…"
-		}
-		out[i] = s
-	}
-	return out
-}
-
-// descriptor is a credential descriptor of allowCredentials.
-type descriptor struct {
-	Transports []string `json:"transports"`
-}
-
-// allowed is the transports of the first credential allowed, if any.
-func allowed(ds []descriptor) []string {
-	if len(ds) == 0 {
-		return nil
-	}
-	return ds[0].Transports
 }

@@ -35,13 +35,7 @@ func TestBodyNotUnicode(t *testing.T) {
 		for _, c := range rest {
 			t.Run(c.name, func(t *testing.T) {
 				h.unchanged(t, func() {
-					r := h.send(t, request{path: path(c.path), body: c.body, key: h.key})
-					apitest.WantError(t, r, http.StatusBadRequest, "invalid_request")
-					var e struct{ Error string }
-					r.Decode(t, &e)
-					if e.Error != c.msg {
-						t.Errorf("message %q, want %q", e.Error, c.msg)
-					}
+					apitest.WantInvalidRequest(t, h.send(t, request{path: path(c.path), body: c.body, key: h.key}), c.msg)
 				})
 			})
 		}

@@ -53,12 +53,34 @@ func Send(t testing.TB, ctx context.Context, srv *httptest.Server, method, path 
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return do(t, srv, req, header)
+}
+
+// SendChunked POSTs body to srv with Transfer-Encoding: chunked and no
+// Content-Length, as a client streaming its body does, whatever its
+// length, and reads the answer. Only header is set: no Content-Type unless
+// it names one.
+func SendChunked(t testing.TB, ctx context.Context, srv *httptest.Server, path, body string, header map[string]string) Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Body = io.NopCloser(strings.NewReader(body))
+	req.ContentLength = -1
+	req.TransferEncoding = []string{"chunked"}
+	return do(t, srv, req, header)
+}
+
+// do sets header on req, sends it to srv and reads the answer.
+func do(t testing.TB, srv *httptest.Server, req *http.Request, header map[string]string) Response {
+	t.Helper()
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	res, err := srv.Client().Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.RequestURI(), err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
@@ -87,5 +109,17 @@ func WantError(t testing.TB, r Response, status int, code string) {
 	msg, _ := e["error"].(string)
 	if r.Status != status || e["code"] != code || msg == "" || len(e) != 2 {
 		t.Fatalf("got %d %s, want %d with code %q", r.Status, r.Body, status, code)
+	}
+}
+
+// WantInvalidRequest checks a refusal of a request body: 400
+// invalid_request with exactly the message msg.
+func WantInvalidRequest(t testing.TB, r Response, msg string) {
+	t.Helper()
+	WantError(t, r, http.StatusBadRequest, "invalid_request")
+	var e struct{ Error string }
+	r.Decode(t, &e)
+	if e.Error != msg {
+		t.Errorf("message %q, want %q", e.Error, msg)
 	}
 }

@@ -12,9 +12,19 @@
 // signalCurrentUserDetails (the user's names). Each function is used only
 // where the browser has it, and a failure of one never stops the page.
 //
-// The Content-Security-Policy forbids inline script and style: this file is
-// the only script, and the app's accent colour is applied through the CSSOM.
-import { PassageFlex } from "../../sdk/flex.js";
+// The Content-Security-Policy forbids inline script and style: the page's
+// script is this file and the module it imports (common.js, shared with the
+// sign-in page), and the app's accent colour is applied through the CSSOM.
+import {
+  applyAccent,
+  fetchJSON,
+  passkeyOf,
+  reloadWhenRestored,
+  renderMessage,
+  setBusy,
+  situationOf,
+  webAuthnAvailable,
+} from "./common.js";
 
 const main = document.getElementById("account");
 const signedOutView = document.getElementById("signed-out");
@@ -114,94 +124,17 @@ const byCode = {
   unexpected_response: "unavailable",
 };
 
-/** A refusal of the server, or a failure this page reports by situation. */
-class PageError extends Error {
-  constructor(kind, message = "", code = "") {
-    super(message || kind);
-    this.kind = kind;
-    this.code = code;
-  }
-}
-
-/** The situation an error stands for; "" to say nothing. */
-function situationOf(err, adding = false) {
-  if (err instanceof PageError) {
-    return err.kind;
-  }
-  if (err?.code && byCode[err.code]) {
-    return byCode[err.code];
-  }
-  switch (err?.name) {
-    case "AbortError":
-      return "";
-    case "NotAllowedError":
-      return adding ? "addCancelled" : "cancelled";
-    case "InvalidStateError":
-      return "exists";
-    case "SecurityError":
-      return "misconfigured";
-    case "NotSupportedError":
-      return "unsupported";
-    case "NetworkError":
-      return "network";
-    default:
-      return "failed";
-  }
-}
-
 function setStatus(text) {
   statusLine.textContent = text;
 }
 
 /** Shows a situation's message in the alert region. */
 function showMessage(kind, detail = "") {
-  const m = messages[kind] ?? messages.failed;
-  const title = document.createElement("p");
-  title.className = "message-title";
-  title.textContent = m.title;
-  const text = document.createElement("p");
-  // The server's own words for a refusal this page has no text of its own for.
-  text.textContent = kind === "failed" && detail ? detail : m.text;
-  alertBox.replaceChildren(title, text);
+  renderMessage(alertBox, messages, kind, detail);
 }
 
 function clearMessage() {
   alertBox.replaceChildren();
-}
-
-function setBusy(button, busy) {
-  button.disabled = busy;
-  button.setAttribute("aria-busy", busy ? "true" : "false");
-}
-
-// ---- Accent colour ----
-
-/** Relative luminance of "#rrggbb" (WCAG 2.2). */
-function luminance(hex) {
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-function contrast(a, b) {
-  const [hi, lo] = a > b ? [a, b] : [b, a];
-  return (hi + 0.05) / (lo + 0.05);
-}
-
-/** Applies the app's accent colour with the text colour that reads on it. */
-function applyAccent(color) {
-  if (!/^#[0-9a-fA-F]{6}$/.test(color ?? "")) {
-    return;
-  }
-  const l = luminance(color);
-  const light = "#ffffff";
-  const dark = "#111827";
-  const onAccent = contrast(l, luminance(light)) >= contrast(l, luminance(dark)) ? light : dark;
-  const root = document.documentElement.style;
-  root.setProperty("--accent", color);
-  root.setProperty("--on-accent", onAccent);
 }
 
 // ---- Calls ----
@@ -223,31 +156,11 @@ async function api(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body ?? {});
   }
-  let res;
-  try {
-    res = await fetch(url, init);
-  } catch {
-    throw new PageError("network");
-  }
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    // A proxy's HTML error page: reported by status below.
-  }
-  if (!res.ok) {
-    const code = typeof data?.code === "string" ? data.code : "";
-    const kind = byCode[code] ?? (code ? "failed" : res.status === 429 ? "rateLimited" : "unavailable");
-    throw new PageError(kind, typeof data?.error === "string" ? data.error : "", code);
-  }
-  if (data === null || typeof data !== "object") {
-    throw new PageError("unavailable");
-  }
-  return data;
+  return fetchJSON(url, init, byCode);
 }
 
 function flex() {
-  return new PassageFlex(appId, { baseUrl: issuer }).passkey;
+  return passkeyOf(appId, issuer);
 }
 
 // ---- WebAuthn Signals API (WebAuthn L3 §5.1.10) ----
@@ -392,7 +305,7 @@ async function run(button, busyText, fn, adding = false) {
     if (err?.code === "not_signed_in") {
       showSignedOut();
     }
-    const kind = situationOf(err, adding);
+    const kind = situationOf(err, byCode, adding ? "addCancelled" : "cancelled");
     if (kind) {
       showMessage(kind, err?.message);
     }
@@ -547,7 +460,7 @@ function init() {
   applyAccent(accent);
   // Without WebAuthn the page cannot sign in or add a passkey; a session
   // made elsewhere can still list, rename and remove.
-  if (!window.isSecureContext || typeof window.PublicKeyCredential !== "function") {
+  if (!webAuthnAvailable()) {
     signInButton.hidden = true;
     addButton.hidden = true;
     showMessage("unsupported");
@@ -556,18 +469,14 @@ function init() {
   signInButton.addEventListener("click", signIn);
   signOutButton.addEventListener("click", signOut);
   addButton.addEventListener("click", add);
-  window.addEventListener("pageshow", (e) => {
-    if (e.persisted) {
-      location.reload();
-    }
-  });
+  reloadWhenRestored();
   if (main.dataset.state === "signed-in") {
     setStatus("Loading your passkeys…");
     load().then(
       () => setStatus(""),
       (err) => {
         setStatus("");
-        showMessage(situationOf(err) || "failed", err?.message);
+        showMessage(situationOf(err, byCode) || "failed", err?.message);
       },
     );
   } else {

@@ -10,10 +10,21 @@
 // again when the button's fails. A prompt=create request gets a registration
 // instead ("Create a passkey"), with no autofill.
 //
-// The Content-Security-Policy forbids inline script and style: this file is
-// the only script, and the app's accent colour is applied through the CSSOM
-// (element.style.setProperty), which the policy allows.
-import { PassageFlex, canUseConditionalMediation } from "../../sdk/flex.js";
+// The Content-Security-Policy forbids inline script and style: the page's
+// script is this file and the module it imports (common.js, shared with the
+// account page), and the app's accent colour is applied through the CSSOM.
+import {
+  PageError,
+  applyAccent,
+  canUseConditionalMediation,
+  fetchJSON,
+  passkeyOf,
+  reloadWhenRestored,
+  renderMessage,
+  setBusy,
+  situationOf,
+  webAuthnAvailable,
+} from "./common.js";
 
 const main = document.getElementById("login");
 const form = document.getElementById("complete");
@@ -126,73 +137,6 @@ const byCode = {
   unexpected_response: "unavailable",
 };
 
-/** An error this page reports by situation, with the server's message. */
-class PageError extends Error {
-  constructor(kind, message = "") {
-    super(message || kind);
-    this.kind = kind;
-  }
-}
-
-/** The situation an error of a ceremony stands for; "" to say nothing. */
-function situationOf(err) {
-  if (err instanceof PageError) {
-    return err.kind;
-  }
-  if (err?.code && byCode[err.code]) {
-    return byCode[err.code];
-  }
-  switch (err?.name) {
-    case "AbortError": // a newer ceremony replaced this one
-      return "";
-    case "NotAllowedError": // cancelled, timed out, or no passkey here
-      return "cancelled";
-    case "InvalidStateError": // registering: the authenticator holds one already
-      return "exists";
-    case "SecurityError": // the RP ID does not fit this origin
-      return "misconfigured";
-    case "NotSupportedError":
-      return "unsupported";
-    case "NetworkError":
-      return "network";
-    default:
-      return "failed";
-  }
-}
-
-// ---- Accent colour ----
-
-/** Relative luminance of "#rrggbb" (WCAG 2.2). */
-function luminance(hex) {
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-function contrast(a, b) {
-  const [hi, lo] = a > b ? [a, b] : [b, a];
-  return (hi + 0.05) / (lo + 0.05);
-}
-
-/**
- * Applies the app's accent colour, with the text colour on it that contrasts
- * more (white or near-black): one of them always reaches 4.5:1.
- */
-function applyAccent(color) {
-  if (!/^#[0-9a-fA-F]{6}$/.test(color ?? "")) {
-    return;
-  }
-  const l = luminance(color);
-  const light = "#ffffff";
-  const dark = "#111827";
-  const onAccent = contrast(l, luminance(light)) >= contrast(l, luminance(dark)) ? light : dark;
-  const root = document.documentElement.style;
-  root.setProperty("--accent", color);
-  root.setProperty("--on-accent", onAccent);
-}
-
 // ---- What the page shows ----
 
 let final = false; // the sign-in cannot go on from this page
@@ -204,16 +148,7 @@ function setStatus(text) {
 
 /** Shows the message of a situation in the alert region. */
 function showMessage(kind, detail = "") {
-  const m = messages[kind] ?? messages.failed;
-  alertBox.replaceChildren();
-  const title = document.createElement("p");
-  title.className = "message-title";
-  title.textContent = m.title;
-  const text = document.createElement("p");
-  // The server's own words where it gave some for a situation this page
-  // has no text of its own for.
-  text.textContent = kind === "failed" && detail ? detail : m.text;
-  alertBox.append(title, text);
+  const m = renderMessage(alertBox, messages, kind, detail);
   if (m.final) {
     // Nothing on this page can help any more: the message takes the focus
     // from the controls it hides.
@@ -231,9 +166,8 @@ function clearMessage() {
   alertBox.replaceChildren();
 }
 
-function setBusy(busy) {
-  button.disabled = busy;
-  button.setAttribute("aria-busy", busy ? "true" : "false");
+function setPageBusy(busy) {
+  setBusy(button, busy);
   form.setAttribute("aria-busy", busy ? "true" : "false");
 }
 
@@ -246,32 +180,12 @@ async function ceremonyInfo(signal) {
   if (name) {
     query.set("display_name", name);
   }
-  let res;
-  try {
-    res = await fetch(`${issuer}/login/ceremony?${query}`, {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-      cache: "no-store",
-      signal,
-    });
-  } catch (err) {
-    if (err?.name === "AbortError") {
-      throw err;
-    }
-    throw new PageError("network");
-  }
-  let data = null;
-  try {
-    data = await res.json();
-  } catch {
-    // A proxy's HTML error page: reported by status below.
-  }
-  if (!res.ok || data === null || typeof data.app_id !== "string") {
-    const code = typeof data?.code === "string" ? data.code : "";
-    // A code this page has no words for: the server's own message.
-    const kind = byCode[code] ?? (code ? "failed" : res.status === 429 ? "rateLimited" : "unavailable");
-    throw new PageError(kind, typeof data?.error === "string" ? data.error : "");
-  }
+  const data = await fetchJSON(
+    `${issuer}/login/ceremony?${query}`,
+    { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store", signal },
+    byCode,
+    (d) => d !== null && typeof d.app_id === "string",
+  );
   if (data.mode !== "authenticate" && !(data.mode === "register" && data.transaction_id)) {
     throw new PageError("failed", "This sign-in asks for something this page cannot do.");
   }
@@ -284,7 +198,7 @@ async function ceremony({ conditional, signal }) {
   if (signal?.aborted) {
     throw new DOMException("replaced", "AbortError");
   }
-  const passkey = new PassageFlex(info.app_id, { baseUrl: issuer }).passkey;
+  const passkey = passkeyOf(info.app_id, issuer);
   if (info.mode === "register") {
     // Any authenticator: this device's, a phone over QR, a security key.
     return passkey.register(info.transaction_id, { authenticatorAttachment: "any" });
@@ -306,7 +220,7 @@ function complete(nonce) {
   }
   submitted = true;
   stopConditional();
-  setBusy(true);
+  setPageBusy(true);
   clearMessage();
   setStatus(enrol ? "Passkey created. Signing you in…" : "Signing you in…");
   nonceInput.value = nonce;
@@ -344,7 +258,7 @@ function startConditional() {
       }
       // An autofill request ends quietly when the button replaces it or the
       // browser declines it; it speaks only when the sign-in itself failed.
-      const kind = situationOf(err);
+      const kind = situationOf(err, byCode);
       if (kind && kind !== "cancelled" && kind !== "unsupported" && !submitted) {
         showMessage(kind, err?.message);
       }
@@ -366,14 +280,14 @@ async function signInWithButton() {
   // asking GET /login/ceremony stops here, or it would abort this one.
   stopConditional();
   clearMessage();
-  setBusy(true);
+  setPageBusy(true);
   setStatus(enrol ? "Follow your browser's steps to create the passkey…" : "Waiting for your passkey…");
   try {
     complete(await ceremony({ conditional: false }));
   } catch (err) {
     setStatus("");
-    setBusy(false);
-    const kind = situationOf(err);
+    setPageBusy(false);
+    const kind = situationOf(err, byCode);
     if (kind) {
       showMessage(kind, err?.message);
     }
@@ -390,7 +304,7 @@ async function signInWithButton() {
 
 function init() {
   applyAccent(accent);
-  if (!window.isSecureContext || typeof window.PublicKeyCredential !== "function") {
+  if (!webAuthnAvailable()) {
     showMessage("unsupported");
     return;
   }
@@ -407,11 +321,7 @@ function init() {
   // Back from the app with the back button, the page may come from the
   // back/forward cache as it was left, mid-submit: the server says afresh
   // whether this sign-in is done, still open, or gone.
-  window.addEventListener("pageshow", (e) => {
-    if (e.persisted) {
-      location.reload();
-    }
-  });
+  reloadWhenRestored();
   if (usernameField) {
     canUseConditionalMediation().then((ok) => {
       conditionalAvailable = ok;
