@@ -33,8 +33,8 @@ func TestNewConfig(t *testing.T) {
 	if err != nil || m.Algorithm() != signing.RS256 {
 		t.Fatalf("defaults: %v, %v", m, err)
 	}
-	if got := signing.RetireAfterFor(time.Hour); got != signing.DefaultRetireAfter {
-		t.Fatalf("RetireAfterFor(1h) = %s, want the default %s", got, signing.DefaultRetireAfter)
+	if got := signing.RetireAfterFor(24 * time.Hour); got != signing.DefaultRetireAfter {
+		t.Fatalf("RetireAfterFor(24h) = %s, want the default %s", got, signing.DefaultRetireAfter)
 	}
 }
 

@@ -34,9 +34,9 @@ import (
 // Defaults of Config.
 const (
 	DefaultRefreshEvery = 30 * time.Second
-	// DefaultRetireAfter is RetireAfterFor a longest token lifetime of one
-	// hour.
-	DefaultRetireAfter = 25 * time.Hour
+	// DefaultRetireAfter is RetireAfterFor the longest token lifetime a
+	// client may be given (24 hours; see `clients create`).
+	DefaultRetireAfter = 48 * time.Hour
 	// DefaultMinPublished is how long a next key is published before Rotate
 	// activates it without force: longer than relying parties commonly
 	// cache a JWKS.
