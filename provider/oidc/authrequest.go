@@ -61,7 +61,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		s.log.ErrorContext(ctx, "create auth request: no browser binding in the request context")
 		return nil, oidc.ErrServerError().WithDescription("internal error")
 	}
-	client, err := s.store.GetClient(ctx, req.ClientID)
+	client, err := s.client(ctx, req.ClientID)
 	if err != nil {
 		return nil, s.translate(ctx, "create auth request: get client", err, oidc.ErrInvalidClient)
 	}

@@ -106,7 +106,7 @@ func (s *opStorage) getClient(ctx context.Context, id string) (*client, error) {
 	if !plausible(id, 256) {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
 	}
-	c, err := s.store.GetClient(ctx, id)
+	c, err := s.client(ctx, id)
 	if err != nil {
 		return nil, s.translate(ctx, "get client", err, func() *oidc.Error {
 			return oidc.ErrInvalidClient().WithDescription("unknown client")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -204,8 +205,14 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 	}
 }
 
-// outage records that a request met an unreachable store.
-type outage struct{ seen atomic.Bool }
+// outage is what one request of the provider remembers: whether it met
+// an unreachable store, and the clients it read (op asks for the client
+// several times in one request; within a request it cannot change).
+type outage struct {
+	seen    atomic.Bool
+	mu      sync.Mutex
+	clients map[string]storage.Client
+}
 
 type outageKey struct{}
 

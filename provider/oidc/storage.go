@@ -94,7 +94,7 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 	}
 	var appID string
 	if req.ClientID != "" {
-		c, err := s.store.GetClient(ctx, req.ClientID)
+		c, err := s.client(ctx, req.ClientID)
 		if err != nil {
 			return "", s.translate(ctx, "end session: client", err, oidc.ErrInvalidClient)
 		}
@@ -125,4 +125,28 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 		s.cookies.ClearSession(info.w, app)
 	}
 	return req.RedirectURI, nil
+}
+
+// client reads a client once per request (see outage).
+func (s *opStorage) client(ctx context.Context, id string) (storage.Client, error) {
+	o, _ := ctx.Value(outageKey{}).(*outage)
+	if o != nil {
+		o.mu.Lock()
+		c, ok := o.clients[id]
+		o.mu.Unlock()
+		if ok {
+			return c, nil
+		}
+	}
+	c, err := s.store.GetClient(ctx, id)
+	if err != nil || o == nil {
+		return c, err
+	}
+	o.mu.Lock()
+	if o.clients == nil {
+		o.clients = map[string]storage.Client{}
+	}
+	o.clients[id] = c
+	o.mu.Unlock()
+	return c, nil
 }

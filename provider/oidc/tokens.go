@@ -57,7 +57,7 @@ func grantOf(req op.TokenRequest) (grant, bool) {
 
 // lifetimes are a client's token lifetimes, its own or the provider's.
 func (s *opStorage) accessLifetime(ctx context.Context, clientID string) time.Duration {
-	if c, err := s.store.GetClient(ctx, clientID); err == nil && c.AccessTokenLifetime > 0 {
+	if c, err := s.client(ctx, clientID); err == nil && c.AccessTokenLifetime > 0 {
 		return c.AccessTokenLifetime
 	}
 	return s.cfg.AccessTokenTTL
@@ -108,7 +108,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	if !ok {
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
-	client, err := s.store.GetClient(ctx, g.clientID)
+	client, err := s.client(ctx, g.clientID)
 	if err != nil {
 		return "", "", time.Time{}, s.translate(ctx, "issue tokens: client", err, oidc.ErrInvalidClient)
 	}
