@@ -73,9 +73,10 @@ func newFailureLimiter(deps Deps, now func() time.Time, refused func()) (*httpap
 // /account/api/passkeys/transaction).
 func isClientRoute(route string) bool {
 	// The login and account pages' calls run ceremonies as the client API
-	// does, for anyone who asks.
+	// does, for anyone who asks; /authorize stores a request (half an
+	// hour) for anyone who knows a client's redirect URI.
 	switch route {
-	case "/login/ceremony", "/login/complete",
+	case "/authorize", "/login/ceremony", "/login/complete",
 		"/account/session", "/account/passkeys", "/account/api/passkeys/transaction":
 		return true
 	}

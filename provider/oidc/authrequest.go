@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -119,6 +121,20 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 // checkAuthRequest refuses what op lets through and this provider does not
 // serve.
 func checkAuthRequest(req *oidc.AuthRequest, c storage.Client) error {
+	// What is stored must be text of a sane size: a request is kept for
+	// half an hour, for anyone who knows a client's redirect URI.
+	for _, f := range []struct {
+		name  string
+		value string
+		max   int
+	}{
+		{"state", req.State, 2048}, {"nonce", req.Nonce, 512}, {"login_hint", req.LoginHint, 256},
+		{"scope", strings.Join(req.Scopes, " "), 2048}, {"acr_values", strings.Join(req.ACRValues, " "), 512},
+	} {
+		if len(f.value) > f.max || !utf8.ValidString(f.value) || strings.ContainsRune(f.value, 0) {
+			return oidc.ErrInvalidRequest().WithDescription("%s must be text of at most %d bytes", f.name, f.max)
+		}
+	}
 	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
 		return oidc.ErrInvalidScope().WithDescription("the openid scope is required")
 	}

@@ -124,27 +124,50 @@ func TestAnotherBrowser(t *testing.T) {
 	})
 }
 
-// The login page's calls run ceremonies for anyone who asks: they are
-// rate-limited per address like the Flex client API.
+// /authorize and the login page's calls (which store requests and run
+// ceremonies for anyone who asks) are rate-limited per address like the
+// Flex client API; the login page itself and the token endpoint are not.
 func TestLoginCallsRateLimited(t *testing.T) {
-	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), oidctest.Options{RateLimit: 0.001, RateLimitBurst: 3})
+	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), oidctest.Options{RateLimit: 0.001, RateLimitBurst: 4})
 	b := h.newBrowser(softauthn.Options{})
 	u, _ := h.authorizeURL(h.confidential, nil)
-	id := b.authorize(u).authRequestID(t)
+	r := b.authorize(u) // one token: /authorize
+	id := r.authRequestID(t)
 	statuses := []int{}
 	for range 3 {
 		s, _ := b.ceremonyInfo(id)
 		statuses = append(statuses, s)
 	}
-	r := b.complete(id, "nonce")
-	statuses = append(statuses, r.status)
-	want := []int{http.StatusOK, http.StatusOK, http.StatusOK, http.StatusTooManyRequests}
+	statuses = append(statuses, b.complete(id, "nonce").status, b.get(u).StatusCode)
+	want := []int{http.StatusOK, http.StatusOK, http.StatusOK, http.StatusTooManyRequests, http.StatusTooManyRequests}
 	if !slices.Equal(statuses, want) {
 		t.Fatalf("statuses %v, want %v", statuses, want)
 	}
-	// The page itself and the OIDC endpoints are not limited.
-	if r := b.authorize(u); r.status != http.StatusOK {
-		t.Fatalf("login page: %d", r.status)
+	if r := b.get(r.url.String()); r.StatusCode != http.StatusOK {
+		t.Fatalf("login page: %d", r.StatusCode)
+	}
+	if s, _ := h.postForm("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, true); s == http.StatusTooManyRequests {
+		t.Fatal("the token endpoint is rate-limited per address")
+	}
+}
+
+// An authorization request's stored parameters are text of a sane size.
+func TestAuthorizeParameterBounds(t *testing.T) {
+	h := newHarness(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+	b := h.newBrowser(softauthn.Options{})
+	for name, extra := range map[string]url.Values{
+		"huge state":           {"state": {strings.Repeat("s", 5000)}},
+		"login_hint not UTF-8": {"login_hint": {"\xff\xfe"}},
+		"nonce with NUL":       {"nonce": {"a\x00b"}},
+	} {
+		q := url.Values{"client_id": {h.confidential.ID}, "redirect_uri": {rpRedirect}, "response_type": {"code"}, "scope": {"openid"}}
+		for k, v := range extra {
+			q[k] = v
+		}
+		r := b.authorize(h.issuer + "/authorize?" + q.Encode())
+		if r.callback == nil || r.callback.Get("error") != "invalid_request" {
+			t.Errorf("%s: %d %v, want invalid_request at the client", name, r.status, r.callback)
+		}
 	}
 }
 
