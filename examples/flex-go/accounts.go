@@ -49,7 +49,14 @@ type account struct {
 	// the reservation lapses.
 	TokenHash []byte    `json:"token_hash,omitempty"`
 	Until     time.Time `json:"until,omitzero"`
+	// DataDeletionConfirmedAt is when the account's owner last confirmed
+	// "Delete my data" with a passkey: the example's stand-in for a
+	// sensitive action.
+	DataDeletionConfirmedAt time.Time `json:"data_deletion_confirmed_at,omitzero"`
 }
+
+// errLastPasskey refuses to forget an account's last passkey.
+var errLastPasskey = errors.New("the account's last passkey")
 
 // openAccounts loads the accounts kept at path (none yet if it does not
 // exist); an empty path keeps them in memory.
@@ -160,6 +167,76 @@ func (a *accounts) accepted(name, deviceID string) bool {
 	defer a.mu.Unlock()
 	acc, found := a.byName[name]
 	return found && acc.Active && slices.Contains(acc.Devices, deviceID)
+}
+
+// forget removes deviceID from the passkeys name's account accepted, unless
+// it is the last one the account can sign in with: then it refuses with
+// errLastPasskey. live lists the passkeys passbridge holds for the user;
+// only accepted passkeys that passbridge still holds sign in. The check and
+// the removal happen under one lock, so two removals racing cannot both
+// pass. wasAccepted tells whether deviceID was an accepted passkey, to
+// accept it again if its removal at passbridge fails; removing a passkey
+// the account never accepted changes nothing here.
+func (a *accounts) forget(name, deviceID string, live []string) (wasAccepted bool, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	acc, found := a.byName[name]
+	if !found || !acc.Active {
+		return false, fmt.Errorf("forget a passkey of %q: no such account", name)
+	}
+	i := slices.Index(acc.Devices, deviceID)
+	if i < 0 {
+		return false, nil
+	}
+	others := slices.ContainsFunc(acc.Devices, func(id string) bool {
+		return id != deviceID && slices.Contains(live, id)
+	})
+	if !others {
+		return false, errLastPasskey
+	}
+	acc.Devices = slices.Delete(acc.Devices, i, i+1)
+	return true, a.save()
+}
+
+// signInPasskeys lists the passkeys of live (what passbridge holds for
+// name) that name's account accepted: the ones that sign in.
+func (a *accounts) signInPasskeys(name string, live []string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	acc, found := a.byName[name]
+	if !found || !acc.Active {
+		return nil
+	}
+	var out []string
+	for _, id := range live {
+		if slices.Contains(acc.Devices, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// recordDataDeletion notes that name confirmed "Delete my data" at at.
+func (a *accounts) recordDataDeletion(name string, at time.Time) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	acc, found := a.byName[name]
+	if !found || !acc.Active {
+		return fmt.Errorf("record a deletion for %q: no such account", name)
+	}
+	acc.DataDeletionConfirmedAt = at
+	return a.save()
+}
+
+// dataDeletionConfirmedAt is when name last confirmed "Delete my data";
+// zero if never.
+func (a *accounts) dataDeletionConfirmedAt(name string) time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if acc, found := a.byName[name]; found && acc.Active {
+		return acc.DataDeletionConfirmedAt
+	}
+	return time.Time{}
 }
 
 func digest(token string) []byte {

@@ -14,6 +14,9 @@ type usernameBody struct {
 	Username string `json:"username"`
 }
 
+// errNotSignedIn refuses a call that needs a signed-in session.
+var errNotSignedIn = &apiError{Status: http.StatusUnauthorized, Code: "not_signed_in", Message: "nobody is signed in"}
+
 type transactionResponse struct {
 	TransactionID string `json:"transaction_id"`
 }
@@ -198,28 +201,19 @@ func (a *app) admit(r *http.Request, v verified) (bool, error) {
 	return a.accounts.activate(v.ExternalID, token, v.DeviceID)
 }
 
-// meDevice is a passkey as the page shows it.
-type meDevice struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Type        string     `json:"type"`
-	IconLight   *string    `json:"icon_light"`
-	IconDark    *string    `json:"icon_dark"`
-	CreatedAt   time.Time  `json:"created_at"`
-	LastLoginAt *time.Time `json:"last_login_at"`
-	UsageCount  int64      `json:"usage_count"`
-}
-
 type meResponse struct {
 	Username string     `json:"username"`
 	Devices  []meDevice `json:"devices"`
+	// DataDeletionConfirmedAt is when the user last confirmed "Delete my
+	// data" with a passkey; null if never.
+	DataDeletionConfirmedAt *time.Time `json:"data_deletion_confirmed_at"`
 }
 
 // me answers who is signed in, with their passkeys as passbridge lists them.
 func (a *app) me(w http.ResponseWriter, r *http.Request) {
 	name, ok := a.sessions.user(r)
 	if !ok {
-		a.fail(w, r, &apiError{Status: http.StatusUnauthorized, Code: "not_signed_in", Message: "nobody is signed in"})
+		a.fail(w, r, errNotSignedIn)
 		return
 	}
 	devices, err := a.pb.devicesOf(r.Context(), name)
@@ -227,13 +221,9 @@ func (a *app) me(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	out := meResponse{Username: name, Devices: make([]meDevice, len(devices))}
-	for i, d := range devices {
-		out.Devices[i] = meDevice{
-			ID: d.ID, Name: d.FriendlyName, Type: d.Type,
-			IconLight: d.Icons.Light, IconDark: d.Icons.Dark,
-			CreatedAt: d.CreatedAt, LastLoginAt: d.LastLoginAt, UsageCount: d.UsageCount,
-		}
+	out := meResponse{Username: name, Devices: a.meDevices(name, devices)}
+	if at := a.accounts.dataDeletionConfirmedAt(name); !at.IsZero() {
+		out.DataDeletionConfirmedAt = &at
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 )
 
 //go:embed web
@@ -21,6 +22,7 @@ type app struct {
 	pb       *passbridge
 	accounts *accounts
 	sessions *sessions
+	now      func() time.Time
 	log      *slog.Logger
 	page     []byte // index.html, rendered once
 	csp      string
@@ -48,14 +50,19 @@ func newHandler(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	accts, err := openAccounts(cfg.AccountsFile, cfg.Now)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	accts, err := openAccounts(cfg.AccountsFile, now)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{
 		pb:       newPassbridge(cfg.PassbridgeURL, cfg.AppID, cfg.APIKey, cfg.Client),
 		accounts: accts,
-		sessions: newSessions(),
+		sessions: newSessions(now),
+		now:      now,
 		log:      log,
 		page:     page.Bytes(),
 		// The page runs its own script and the SDK module imported from
@@ -85,7 +92,22 @@ func newHandler(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("POST /api/verify", a.verify)
 	mux.HandleFunc("GET /api/me", a.me)
 	mux.HandleFunc("POST /api/signout", a.signOut)
-	return a.headers(mux), nil
+	mux.HandleFunc("PATCH /api/devices/{id}", a.renameDevice)
+	mux.HandleFunc("DELETE /api/devices/{id}", a.revokeDevice)
+	mux.HandleFunc("POST /api/delete-data/start", a.startConfirmation(actionDeleteData))
+	mux.HandleFunc("POST /api/delete-data", a.deleteData)
+
+	// Every call that changes something must come from this site's own
+	// page. Browsers say where a request comes from (Sec-Fetch-Site, else
+	// Origin); a request another site's page makes is refused before any
+	// handler runs, so a signed-in person visiting that site cannot be made
+	// to rename, remove or confirm anything. GET answers change nothing.
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusForbidden, &apiError{Code: "cross_origin_request",
+			Message: "this call is accepted from this site's own pages only"})
+	}))
+	return a.headers(csrf.Handler(mux)), nil
 }
 
 // headers sets the security headers of every answer.
@@ -150,8 +172,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads a small JSON object body into v. Requiring the JSON media
-// type also keeps other sites' plain form posts out: a cross-site request
-// cannot send it without a CORS preflight, which this site never allows.
+// type also keeps other sites' plain form posts out, should a browser not
+// say where a request comes from: a cross-site request cannot send it
+// without a CORS preflight, which this site never allows.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {

@@ -179,6 +179,87 @@ func TestErrorsFromPassbridge(t *testing.T) {
 	}
 }
 
+// TestCrossOriginRequests checks that no call that changes something runs
+// when another site's page makes it: browsers mark such requests with
+// Sec-Fetch-Site or, older ones, an Origin of the other site. The refusal
+// comes before the handler, so passbridge is never asked.
+func TestCrossOriginRequests(t *testing.T) {
+	fake := &fakePassbridge{}
+	pb := httptest.NewServer(fake)
+	t.Cleanup(pb.Close)
+	h, err := newHandler(Config{PassbridgeURL: pb.URL, AppID: "app", APIKey: "pbk_x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct{ method, path, body string }{
+		{http.MethodPost, "/api/register", `{"username":"alice"}`},
+		{http.MethodPost, "/api/authenticate", `{"username":"alice"}`},
+		{http.MethodPost, "/api/verify", `{"nonce":"n"}`},
+		{http.MethodPost, "/api/signout", `{}`},
+		{http.MethodPatch, "/api/devices/d1", `{"name":"x"}`},
+		{http.MethodDelete, "/api/devices/d1", ``},
+		{http.MethodPost, "/api/delete-data/start", `{}`},
+		{http.MethodPost, "/api/delete-data", `{"nonce":"n"}`},
+	}
+	for _, from := range []struct {
+		name   string
+		header map[string]string
+	}{
+		{"another site", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}},
+		{"a sibling site", map[string]string{"Sec-Fetch-Site": "same-site", "Origin": "https://evil.example.com"}},
+		{"another origin, older browser", map[string]string{"Origin": "https://evil.example"}},
+	} {
+		for _, c := range calls {
+			t.Run(from.name+" "+c.method+" "+c.path, func(t *testing.T) {
+				req := httptest.NewRequest(c.method, "http://example.com"+c.path, strings.NewReader(c.body))
+				req.Header.Set("Content-Type", "application/json")
+				for k, v := range from.header {
+					req.Header.Set(k, v)
+				}
+				res := httptest.NewRecorder()
+				h.ServeHTTP(res, req)
+				var got struct{ Code, Error string }
+				_ = json.Unmarshal(res.Body.Bytes(), &got)
+				if res.Code != http.StatusForbidden || got.Code != "cross_origin_request" || got.Error == "" {
+					t.Fatalf("answered %d %s, want 403 cross_origin_request", res.Code, res.Body)
+				}
+			})
+		}
+	}
+	fake.mu.Lock()
+	if len(fake.calls) != 0 {
+		t.Errorf("passbridge was asked %v", fake.calls)
+	}
+	fake.mu.Unlock()
+
+	// The site's own page, and callers that are not browsers, get through;
+	// reading is allowed from anywhere (the answer stays with the browser).
+	for _, tc := range []struct {
+		name         string
+		method, path string
+		header       map[string]string
+		status       int
+	}{
+		{"own page", http.MethodPost, "/api/signout", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"}, http.StatusNoContent},
+		{"own origin, older browser", http.MethodPost, "/api/signout", map[string]string{"Origin": "http://example.com"}, http.StatusNoContent},
+		{"not a browser", http.MethodPost, "/api/signout", nil, http.StatusNoContent},
+		{"read from another site", http.MethodGet, "/api/me", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, "http://example.com"+tc.path, strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", "application/json")
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			res := httptest.NewRecorder()
+			h.ServeHTTP(res, req)
+			if res.Code != tc.status {
+				t.Fatalf("answered %d %s, want %d", res.Code, res.Body, tc.status)
+			}
+		})
+	}
+}
+
 func serve(h http.Handler, method, path, contentType, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if contentType != "" {

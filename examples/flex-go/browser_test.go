@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -233,10 +235,11 @@ func (p *page) evalBool(t *testing.T, expr string) bool {
 
 // meAnswer is what GET /api/me answers the page's browser, with its status.
 type meAnswer struct {
-	Status   int        `json:"status"`
-	Username string     `json:"username"`
-	Devices  []meDevice `json:"devices"`
-	Code     string     `json:"code"`
+	Status                  int        `json:"status"`
+	Username                string     `json:"username"`
+	Devices                 []meDevice `json:"devices"`
+	DataDeletionConfirmedAt *string    `json:"data_deletion_confirmed_at"`
+	Code                    string     `json:"code"`
 }
 
 // me asks the site's API who is signed in, with the browser's cookies, as
@@ -261,4 +264,139 @@ func (p *page) credentials(t *testing.T) []*webauthn.Credential {
 		t.Fatalf("get credentials: %v", err)
 	}
 	return res.Credentials
+}
+
+// replaceAuthenticator swaps the tab's virtual authenticator for a new,
+// empty one, as a person who moves to another device: the browser no longer
+// offers the old one's passkeys.
+func (p *page) replaceAuthenticator(t *testing.T) {
+	t.Helper()
+	if _, err := chromedp.Call(p.ctx, webauthn.RemoveVirtualAuthenticator,
+		webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: p.auth}); err != nil {
+		t.Fatalf("remove virtual authenticator: %v", err)
+	}
+	res, err := chromedp.Call(p.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+			Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true,
+			HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true,
+		},
+	})
+	if err != nil {
+		t.Fatalf("add virtual authenticator: %v", err)
+	}
+	p.auth = res.AuthenticatorID
+}
+
+// setScheme makes the page's prefers-color-scheme "light" or "dark".
+func (p *page) setScheme(t *testing.T, scheme string) {
+	t.Helper()
+	if _, err := chromedp.Call(p.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	}); err != nil {
+		t.Fatalf("emulate prefers-color-scheme %s: %v", scheme, err)
+	}
+}
+
+// reload loads the page again and waits until it shows username signed in.
+func (p *page) reload(t *testing.T, username string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	p.waitSignedIn(t, username)
+}
+
+// cookie returns the value of the site's cookie name in the browser.
+func (p *page) cookie(t *testing.T, site, name string) string {
+	t.Helper()
+	res, err := chromedp.Call(p.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{site + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	t.Fatalf("no %s cookie", name)
+	return ""
+}
+
+// deviceRow is one row of the page's passkey table, as shown.
+type deviceRow struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Created   string `json:"created"`
+	Used      string `json:"used"`
+	Uses      string `json:"uses"`
+	Removable bool   `json:"removable"` // its Remove button is enabled
+	// The icon: the <img>'s src (the light icon, or the generic one), the
+	// dark <source>'s media and srcset if any, and what the browser shows.
+	IconSrc    string `json:"icon_src"`
+	DarkMedia  string `json:"dark_media"`
+	DarkSrcset string `json:"dark_srcset"`
+	Shown      string `json:"shown"`
+	Loaded     bool   `json:"loaded"`
+}
+
+// rows reads the page's passkey table.
+func (p *page) rows(t *testing.T) []deviceRow {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]deviceRow](`[...document.querySelectorAll("#device-rows tr")].map((tr) => {
+		const text = (sel) => tr.querySelector(sel)?.textContent.trim() ?? "";
+		const img = tr.querySelector("td.icon picture img");
+		const source = tr.querySelector("td.icon picture source");
+		return {
+			id: tr.dataset.deviceId, name: text(".name"), type: text("td.type"), created: text("td.created"),
+			used: text("td.used"), uses: text("td.uses"), removable: !tr.querySelector("button.remove").disabled,
+			icon_src: img?.getAttribute("src") ?? "", dark_media: source?.media ?? "", dark_srcset: source?.srcset ?? "",
+			shown: img?.currentSrc ?? "", loaded: !!img && img.complete && img.naturalWidth > 0,
+		};
+	})`))
+	if err != nil {
+		t.Fatalf("read the passkey table: %v", err)
+	}
+	return rows
+}
+
+// waitRows waits until the passkey table has n rows and no action runs.
+func (p *page) waitRows(t *testing.T, n int) []deviceRow {
+	t.Helper()
+	p.poll(t, fmt.Sprintf("%d passkeys in the table", n), fmt.Sprintf(
+		`document.querySelectorAll("#device-rows tr").length === %d && !document.getElementById("sign-out").disabled`, n))
+	return p.rows(t)
+}
+
+// clickRow clicks the button of class button in the table row of device id.
+func (p *page) clickRow(t *testing.T, id, button string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	sel := chromedp.CSS(fmt.Sprintf(`#device-rows tr[data-device-id=%s] button.%s`, strconv.Quote(id), button))
+	if err := chromedp.Do(ctx, chromedp.WaitEnabled(sel), chromedp.Click(sel)); err != nil {
+		t.Fatalf("click %s: %v (page shows %q)", sel, err, p.describe(t))
+	}
+}
+
+// fetchStatus makes a call to the site's API from the page, as its script
+// does, and returns the status and the answer's code.
+func (p *page) fetchStatus(t *testing.T, method, path string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"`
+	}](fmt.Sprintf(`fetch(%s, { method: %s }).then(async (r) => ({ status: r.status, code: (await r.json().catch(() => ({}))).code ?? "" }))`,
+		strconv.Quote(path), strconv.Quote(method)), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s %s from the page: %v", method, path, err)
+	}
+	return v.Status, v.Code
 }

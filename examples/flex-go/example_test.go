@@ -20,8 +20,10 @@ import (
 // CORS must let through. A CDP virtual authenticator (a platform
 // authenticator with resident keys and user verification) answers the
 // WebAuthn prompts, and autofillProbe plays the person choosing a passkey
-// from the username field's autofill. The steps build on each other and
-// stop at the first failure.
+// from the username field's autofill. Signed in again, the account's steps
+// follow (accountSteps): the passkey table and its icons, adding, renaming
+// and removing passkeys, and confirming "Delete my data" with a passkey.
+// The steps build on each other and stop at the first failure.
 func TestBrowserFlexExample(t *testing.T) {
 	if _, err := os.Stat(browsertest.ChromiumPath); err != nil {
 		t.Skipf("real-browser test skipped: no Chromium at %s (apt-get install chromium)", browsertest.ChromiumPath)
@@ -68,7 +70,7 @@ func TestBrowserFlexExample(t *testing.T) {
 		if d := me.Devices[0]; d.ID != want[0]["id"] || d.Name != want[0]["friendly_name"] || d.Name == "" {
 			t.Errorf("/api/me device %+v, want id %v and name %v", d, want[0]["id"], want[0]["friendly_name"])
 		}
-		shown := p.eval(t, `[...document.querySelectorAll("#devices li .name")].map((e) => e.textContent).join("|")`)
+		shown := p.eval(t, `[...document.querySelectorAll("#device-rows .name")].map((e) => e.textContent).join("|")`)
 		if shown != me.Devices[0].Name {
 			t.Errorf("page lists passkeys %q, want %q", shown, me.Devices[0].Name)
 		}
@@ -150,6 +152,8 @@ func TestBrowserFlexExample(t *testing.T) {
 			t.Fatalf("alice has %d devices, want 1", n)
 		}
 	})
+
+	accountSteps(t, s, p)
 }
 
 // step runs one step of a sequence whose later steps need the earlier ones.

@@ -4,8 +4,11 @@
 // Its backend creates register and authenticate transactions with the app's
 // API key, redeems the nonce the page brings back, and keeps a session of its
 // own; its page runs the passkey ceremonies with the browser SDK that
-// passbridge serves at /sdk/flex.js. It uses passbridge's public HTTP API
-// only, as any app would. See README.md for how to run it.
+// passbridge serves at /sdk/flex.js. Signed in, a person manages their
+// passkeys (add, rename, remove all but the last) and confirms a sensitive
+// action, "Delete my data", with a passkey again. It uses passbridge's
+// public HTTP API only, as any app would. See README.md for how to run it
+// and what the backend checks.
 //
 // Configuration comes from the environment:
 //

@@ -125,11 +125,14 @@ func (p *passbridge) createAuthenticateTransaction(ctx context.Context, external
 }
 
 // verified is what passbridge says of a redeemed nonce: whose it is, and
-// what its ceremony was.
+// what its ceremony was and proved.
 type verified struct {
 	ExternalID string `json:"external_id"`
 	Kind       string `json:"kind"` // "register" or "authenticate"
 	DeviceID   string `json:"device_id"`
+	// UserVerified says the authenticator verified the person (PIN,
+	// biometrics), not only their presence (WebAuthn L3 §6.1, flag UV).
+	UserVerified bool `json:"user_verified"`
 }
 
 // verifyNonce redeems a nonce, once, for what passbridge knows of the
@@ -187,13 +190,38 @@ func (p *passbridge) devicesOf(ctx context.Context, externalID string) ([]device
 	if err != nil || id == "" {
 		return nil, err
 	}
+	return p.devices(ctx, id)
+}
+
+// devices lists the passkeys of the passbridge user userID.
+func (p *passbridge) devices(ctx context.Context, userID string) ([]device, error) {
 	var out struct {
 		Devices []device `json:"devices"`
 	}
-	if err := p.call(ctx, http.MethodGet, "/users/"+url.PathEscape(id)+"/devices", nil, &out); err != nil {
+	if err := p.call(ctx, http.MethodGet, devicePath(userID, ""), nil, &out); err != nil {
 		return nil, err
 	}
 	return out.Devices, nil
+}
+
+// renameDevice sets the name a passkey of the passbridge user userID is
+// shown by. passbridge refuses (404 device_not_found) a device that is not
+// that user's.
+func (p *passbridge) renameDevice(ctx context.Context, userID, deviceID, name string) (device, error) {
+	var out struct {
+		Device device `json:"device"`
+	}
+	err := p.call(ctx, http.MethodPatch, devicePath(userID, deviceID), map[string]string{"friendly_name": name}, &out)
+	if err != nil {
+		return device{}, err
+	}
+	return out.Device, nil
+}
+
+// deleteDevice removes a passkey of the passbridge user userID. passbridge
+// refuses (404 device_not_found) a device that is not that user's.
+func (p *passbridge) deleteDevice(ctx context.Context, userID, deviceID string) error {
+	return p.call(ctx, http.MethodDelete, devicePath(userID, deviceID), nil, nil)
 }
 
 // revokeDevice removes a passkey from externalID's account in passbridge.
@@ -203,10 +231,24 @@ func (p *passbridge) revokeDevice(ctx context.Context, externalID, deviceID stri
 	if err != nil || id == "" {
 		return err
 	}
-	err = p.call(ctx, http.MethodDelete, "/users/"+url.PathEscape(id)+"/devices/"+url.PathEscape(deviceID), nil, nil)
-	var pe *passbridgeError
-	if errors.As(err, &pe) && pe.Status == http.StatusNotFound {
-		return nil
+	if err := p.deleteDevice(ctx, id, deviceID); err != nil && !isNotFound(err) {
+		return err
 	}
-	return err
+	return nil
+}
+
+// devicePath is the management path of a user's devices, or of one of them.
+func devicePath(userID, deviceID string) string {
+	path := "/users/" + url.PathEscape(userID) + "/devices"
+	if deviceID != "" {
+		path += "/" + url.PathEscape(deviceID)
+	}
+	return path
+}
+
+// isNotFound reports whether passbridge answered 404: the user or device
+// does not exist, or is not the one the path names.
+func isNotFound(err error) bool {
+	var pe *passbridgeError
+	return errors.As(err, &pe) && pe.Status == http.StatusNotFound
 }

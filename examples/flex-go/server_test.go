@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +37,8 @@ type stack struct {
 	appID      string
 	apiKey     string
 	rec        *recorder
+	// accountsFile is where the example keeps its accounts.
+	accountsFile string
 }
 
 // startStack starts passbridge on a real SQLite store, creates an app (RP ID
@@ -53,6 +57,9 @@ type stackOptions struct {
 	// transactionTTL is how long the passbridge app's transactions last
 	// (0: passbridge's default).
 	transactionTTL time.Duration
+	// userVerification is the passbridge app's user-verification
+	// requirement ("": passbridge's default, required).
+	userVerification string
 }
 
 // startStackWith is startStack with options.
@@ -92,7 +99,7 @@ func startStackWith(t *testing.T, opts stackOptions) *stack {
 	now := time.Now().UTC()
 	app, err := ceremony.PrepareApp(storage.App{
 		ID: storage.NewID(), Name: "flex-go example", RPID: "localhost", Origins: []string{site},
-		TransactionTTL: opts.transactionTTL, CreatedAt: now, UpdatedAt: now,
+		TransactionTTL: opts.transactionTTL, UserVerification: opts.userVerification, CreatedAt: now, UpdatedAt: now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -109,14 +116,30 @@ func startStackWith(t *testing.T, opts stackOptions) *stack {
 		t.Fatal(err)
 	}
 
+	accountsFile := filepath.Join(t.TempDir(), "accounts.json")
 	h, err := newHandler(Config{PassbridgeURL: pbURL, AppID: app.ID, APIKey: secret, Logger: log,
-		AccountsFile: filepath.Join(t.TempDir(), "accounts.json"), Now: opts.now})
+		AccountsFile: accountsFile, Now: opts.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	siteSrv.Config.Handler = h
 	siteSrv.Start()
-	return &stack{site: site, passbridge: pbURL, appID: app.ID, apiKey: secret, rec: rec}
+	return &stack{site: site, passbridge: pbURL, appID: app.ID, apiKey: secret, rec: rec, accountsFile: accountsFile}
+}
+
+// appAccepts reports whether the example's accounts file lists deviceID as
+// a passkey username's account accepted.
+func (s *stack) appAccepts(t *testing.T, username, deviceID string) bool {
+	t.Helper()
+	raw, err := os.ReadFile(s.accountsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accts map[string]account
+	if err := json.Unmarshal(raw, &accts); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Contains(accts[username].Devices, deviceID)
 }
 
 // port is the port an unstarted test server listens on.

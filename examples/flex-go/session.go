@@ -25,10 +25,13 @@ type sessions struct {
 type session struct {
 	username string
 	expires  time.Time
+	// confirming holds, per sensitive action, when the session asked to
+	// confirm it with a passkey (see confirm.go).
+	confirming map[string]time.Time
 }
 
-func newSessions() *sessions {
-	return &sessions{byID: map[string]session{}, now: time.Now}
+func newSessions(now func() time.Time) *sessions {
+	return &sessions{byID: map[string]session{}, now: now}
 }
 
 // start signs username in: a new random session id, in a cookie that
@@ -42,7 +45,7 @@ func (s *sessions) start(w http.ResponseWriter, r *http.Request, username string
 			delete(s.byID, k)
 		}
 	}
-	s.byID[id] = session{username: username, expires: now.Add(sessionLifetime)}
+	s.byID[id] = session{username: username, expires: now.Add(sessionLifetime), confirming: map[string]time.Time{}}
 	s.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{
 		Name:     sessionCookie,
@@ -57,17 +60,53 @@ func (s *sessions) start(w http.ResponseWriter, r *http.Request, username string
 
 // user returns who the request's session signed in, if anyone.
 func (s *sessions) user(r *http.Request) (string, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return "", false
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	sess, ok := s.current(r)
+	return sess.username, ok
+}
+
+// beginConfirmation records that the request's session, signed in as
+// username, asked now to confirm action; it replaces an earlier request of
+// the same action. It reports false when the session has ended or belongs
+// to someone else by now.
+func (s *sessions) beginConfirmation(r *http.Request, username, action string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.current(r)
+	if !ok || sess.username != username {
+		return false
+	}
+	sess.confirming[action] = s.now()
+	return true
+}
+
+// takeConfirmation returns who the request's session signed in ("" for
+// nobody) and when it asked to confirm action (ok false: it did not), and
+// forgets that request: each one is good for one attempt.
+func (s *sessions) takeConfirmation(r *http.Request, action string) (username string, asked time.Time, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.current(r)
+	if !ok {
+		return "", time.Time{}, false
+	}
+	asked, ok = sess.confirming[action]
+	delete(sess.confirming, action)
+	return sess.username, asked, ok
+}
+
+// current is the request's unexpired session. s.mu must be held.
+func (s *sessions) current(r *http.Request) (session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, false
+	}
 	sess, ok := s.byID[c.Value]
 	if !ok || !s.now().Before(sess.expires) {
-		return "", false
+		return session{}, false
 	}
-	return sess.username, true
+	return sess, true
 }
 
 // end signs the request's session out and clears its cookie.

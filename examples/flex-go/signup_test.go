@@ -35,18 +35,31 @@ func newPerson(t *testing.T, s *stack) *person {
 // call posts body as JSON to url and returns the status and decoded answer.
 func (p *person) call(url string, body any, origin string) (int, map[string]any) {
 	p.t.Helper()
-	raw, err := json.Marshal(body)
+	return p.do(http.MethodPost, url, body, origin)
+}
+
+// do sends body (nil: none) as JSON to url with method and returns the
+// status and decoded answer.
+func (p *person) do(method, url string, body any, origin string) (int, map[string]any) {
+	p.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if b, ok := body.([]byte); ok {
+			raw = b
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(p.t.Context(), method, url, rd)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	if b, ok := body.([]byte); ok {
-		raw = b
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	req, err := http.NewRequestWithContext(p.t.Context(), http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}

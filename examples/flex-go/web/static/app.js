@@ -12,9 +12,14 @@ const signedOut = el("signed-out");
 const signedIn = el("signed-in");
 const usernameInput = el("username");
 const who = el("who");
-const devicesList = el("devices");
+const deviceRows = el("device-rows");
+const lastPasskey = el("last-passkey");
+const dataDeletion = el("data-deletion");
+const status = el("status");
 const message = el("message");
-const buttons = [...document.querySelectorAll("button")];
+const renameDialog = el("rename-dialog");
+const renameInput = el("rename-input");
+const removeDialog = el("remove-dialog");
 
 /** The PassageFlex instance, once the SDK has loaded. */
 let flex;
@@ -32,11 +37,16 @@ class ApiError extends Error {
   }
 }
 
-/** Calls this site's API: a GET without body, a JSON POST with one. */
-async function api(path, body) {
+/**
+ * Calls this site's API: a GET without body, a JSON POST with one, or the
+ * method given. The browser marks these calls as the site's own
+ * (Sec-Fetch-Site, Origin), which the backend requires of every call that
+ * changes something.
+ */
+async function api(path, body, method = body === undefined ? "GET" : "POST") {
   const init = body === undefined
-    ? {}
-    : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+    ? { method }
+    : { method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
   let res;
   try {
     res = await fetch(path, { ...init, credentials: "same-origin", cache: "no-store" });
@@ -78,6 +88,7 @@ function clearMessage() {
   message.hidden = true;
   message.textContent = "";
   delete message.dataset.code;
+  status.textContent = "";
 }
 
 function show(state) {
@@ -86,9 +97,10 @@ function show(state) {
   signedIn.hidden = state !== "signed-in";
 }
 
+/** Disables every button while an action runs; locked ones stay disabled. */
 function setBusy(busy) {
-  for (const b of buttons) {
-    b.disabled = busy;
+  for (const b of document.querySelectorAll("button")) {
+    b.disabled = busy || "locked" in b.dataset;
   }
 }
 
@@ -122,36 +134,140 @@ async function showAccount() {
   const me = await api("/api/me");
   who.textContent = `Signed in as ${me.username}`;
   renderDevices(me.devices);
+  dataDeletion.textContent = me.data_deletion_confirmed_at
+    ? `Deletion of your data confirmed ${formatTime(me.data_deletion_confirmed_at)}.`
+    : "";
   show("signed-in");
 }
 
+const typeNames = {
+  passkey: "Synced passkey",
+  platform: "This device only",
+  security_key: "Security key",
+};
+
+function formatTime(iso) {
+  return new Date(iso).toLocaleString();
+}
+
+/**
+ * The authenticator's icon: a <picture> whose dark icon the browser picks
+ * when the page is dark (prefers-color-scheme), the light one otherwise, or
+ * a generic key when passbridge knows no icon for it. The icons are SVG
+ * data: URIs from passbridge's authenticator list.
+ */
+function deviceIcon(d) {
+  const light = d.icon_light ?? d.icon_dark;
+  const dark = d.icon_dark ?? d.icon_light;
+  const picture = document.createElement("picture");
+  const img = document.createElement("img");
+  img.alt = "";
+  img.width = img.height = 32;
+  if (dark && dark !== light) {
+    const source = document.createElement("source");
+    source.media = "(prefers-color-scheme: dark)";
+    // A srcset splits candidates at white space, which a data: URI may hold.
+    source.srcset = dark.replace(/\s/g, encodeURIComponent);
+    picture.append(source);
+  }
+  img.src = light ?? "/static/passkey.svg";
+  picture.append(img);
+  return picture;
+}
+
+function cell(content, className) {
+  const td = document.createElement("td");
+  if (className) {
+    td.className = className;
+  }
+  td.append(content);
+  return td;
+}
+
+function rowButton(text, label, className, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
 function renderDevices(devices) {
-  const dark = matchMedia("(prefers-color-scheme: dark)").matches;
-  devicesList.replaceChildren(
+  deviceRows.replaceChildren(
     ...devices.map((d) => {
-      const li = document.createElement("li");
-      li.dataset.deviceId = d.id;
-      const icon = (dark ? d.icon_dark : d.icon_light) ?? d.icon_light ?? d.icon_dark;
-      if (icon) {
-        const img = document.createElement("img");
-        img.src = icon; // an SVG data: URI from passbridge's authenticator list
-        img.alt = "";
-        li.append(img);
-      }
-      const text = document.createElement("div");
+      const tr = document.createElement("tr");
+      tr.dataset.deviceId = d.id;
+      tr.dataset.type = d.type;
       const name = document.createElement("span");
       name.className = "name";
       name.textContent = d.name;
-      const detail = document.createElement("span");
-      detail.className = "detail";
-      const added = new Date(d.created_at).toLocaleDateString();
-      const used = d.last_login_at ? `last used ${new Date(d.last_login_at).toLocaleString()}` : "not used to sign in yet";
-      detail.textContent = `${d.type}, added ${added}, ${used}`;
-      text.append(name, detail);
-      li.append(text);
-      return li;
+      const created = document.createElement("time");
+      created.dateTime = d.created_at;
+      created.textContent = new Date(d.created_at).toLocaleDateString();
+      const used = document.createElement("time");
+      if (d.last_login_at) {
+        used.dateTime = d.last_login_at;
+        used.textContent = formatTime(d.last_login_at);
+      } else {
+        used.textContent = "Never";
+      }
+      const actions = document.createElement("div");
+      actions.className = "row-actions";
+      const remove = rowButton("Remove", `Remove ${d.name}`, "remove", () => removeDevice(d));
+      if (!d.removable) {
+        remove.dataset.locked = "";
+        remove.disabled = true;
+        remove.title = "Your only passkey cannot be removed";
+      }
+      actions.append(rowButton("Rename", `Rename ${d.name}`, "rename", () => renameDevice(d)), remove);
+      tr.append(
+        cell(deviceIcon(d), "icon"),
+        cell(name),
+        cell(typeNames[d.type] ?? d.type, "type"),
+        cell(created, "created"),
+        cell(used, "used"),
+        cell(String(d.usage_count), "uses"),
+        cell(actions),
+      );
+      return tr;
     }),
   );
+  lastPasskey.hidden = devices.every((d) => d.removable);
+}
+
+/** Opens a dialog and resolves to the value of the button that closed it. */
+function ask(dialog) {
+  return new Promise((resolve) => {
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true });
+    dialog.showModal();
+  });
+}
+
+async function renameDevice(d) {
+  renameInput.value = d.name;
+  if ((await ask(renameDialog)) !== "save") {
+    return;
+  }
+  await act(async () => {
+    const renamed = await api(`/api/devices/${encodeURIComponent(d.id)}`, { name: renameInput.value }, "PATCH");
+    await showAccount();
+    status.textContent = `Renamed to ${renamed.name}.`;
+  });
+}
+
+async function removeDevice(d) {
+  el("remove-title").textContent = `Remove “${d.name}”?`;
+  if ((await ask(removeDialog)) !== "remove") {
+    return;
+  }
+  await act(async () => {
+    await api(`/api/devices/${encodeURIComponent(d.id)}`, undefined, "DELETE");
+    await showAccount();
+    status.textContent = `Removed ${d.name}.`;
+  });
 }
 
 /**
@@ -216,6 +332,20 @@ el("add-passkey").addEventListener("click", () =>
   act(async () => {
     const { transaction_id: transactionId } = await api("/api/register", {});
     await finishSignIn(await flex.passkey.register(transactionId));
+    status.textContent = "Passkey added.";
+  }),
+);
+
+// A sensitive action: the backend runs it only with a fresh passkey
+// confirmation of the signed-in user, from an authenticate transaction it
+// creates for that user.
+el("delete-data").addEventListener("click", () =>
+  act(async () => {
+    const { transaction_id: transactionId } = await api("/api/delete-data/start", {});
+    const nonce = await flex.passkey.authenticate({ transactionId });
+    await api("/api/delete-data", { nonce });
+    await showAccount();
+    status.textContent = "Deletion of your data confirmed.";
   }),
 );
 
