@@ -255,35 +255,31 @@ func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return ni
 var errAlreadyDone = errors.New("already completed")
 
 // allowEnrolment decides prompt=create (DESIGN §6): a passkey registration
-// in place of the sign-in. For the user the request names (login_hint or
-// id_token_hint): an existing user only when the client signed that
-// login_hint in a request object (it vouches it authenticated the user; a
-// bare login_hint never enrols), a new one when the client signed it or the
-// app allows sign-up. With no user named: a new user, where the app allows
-// sign-up. The request is marked Enroll.
+// in place of the sign-in. With no user named, a new user whose external ID
+// the provider makes, where the app allows sign-up. For a user the request
+// names, only when the client signed that login_hint in a request object:
+// it vouches that it authenticated the user (an existing one gets another
+// passkey) or made the account (a new one). A login_hint anyone could have
+// put in a link never enrols: not an existing user, whose account would get
+// a stranger's passkey, and not a new one either, since a stranger could
+// take an external ID before the relying party's own user enrols under it.
+// The request is marked Enroll.
 func (s *opStorage) allowEnrolment(ctx context.Context, r *storage.AuthRequest, info *requestInfo) error {
-	app, err := s.store.GetApp(ctx, r.AppID)
-	if err != nil {
-		return s.translate(ctx, "enrolment: app", err, nil)
-	}
 	sub := hintedSubject(*r)
-	signed := sub != "" && r.HintSubject == "" && info.signedLoginHint == r.LoginHint
 	if sub == "" {
+		app, err := s.store.GetApp(ctx, r.AppID)
+		if err != nil {
+			return s.translate(ctx, "enrolment: app", err, nil)
+		}
 		if !app.AllowSignup {
 			return oidc.ErrAccessDenied().WithDescription("sign-up is not open for this app")
 		}
 		r.Enroll = true
 		return nil
 	}
-	_, err = s.store.GetUserByExternalID(ctx, r.AppID, sub)
-	switch {
-	case err == nil && !signed:
+	if r.HintSubject != "" || info.signedLoginHint != r.LoginHint {
 		return oidc.ErrInvalidRequest().WithDescription(
-			"adding a passkey to an existing user needs a request object (RFC 9101) signed by the client, carrying login_hint")
-	case errors.Is(err, storage.ErrNotFound) && !signed && !app.AllowSignup:
-		return oidc.ErrAccessDenied().WithDescription("sign-up is not open for this app")
-	case err != nil && !errors.Is(err, storage.ErrNotFound):
-		return s.translate(ctx, "enrolment: user", err, nil)
+			"prompt=create for a named user needs a request object (RFC 9101) signed by the client, carrying login_hint")
 	}
 	r.Enroll = true
 	return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"testing"
@@ -141,8 +142,10 @@ func TestEnrolRefused(t *testing.T) {
 }
 
 // Open sign-up: prompt=create without a user registers a new one, whose
-// external ID the provider makes; a login_hint of an unknown user signs
-// that external ID up.
+// external ID the provider makes. A login_hint anyone could have written
+// never takes an external ID, even for a user that does not exist yet: a
+// stranger would own the account the relying party later enrols its own
+// user into. A signed one does.
 func TestSignUp(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, h *harness) {
 		if _, err := h.store.UpdateApp(h.ctx, h.app.ID, func(a storage.App) (storage.App, error) {
@@ -157,9 +160,19 @@ func TestSignUp(t *testing.T) {
 		if len(c.Subject) < 10 || c.Subject[:3] != "pb_" {
 			t.Fatalf("new user's sub %q", c.Subject)
 		}
-		u, f = h.authorizeURL(h.confidential, url.Values{"prompt": {"create"}, "login_hint": {"newbie"}})
-		if c := h.mustExchange(f, b.signIn(u)).claims; c.Subject != "newbie" {
-			t.Fatalf("sub %q, want newbie", c.Subject)
+
+		squatter := h.newBrowser(softauthn.Options{BackupEligible: true})
+		u, f = h.authorizeURL(h.confidential, url.Values{"prompt": {"create"}, "login_hint": {"bob"}})
+		if r := squatter.authorize(u); r.callback.Get("error") != "invalid_request" || r.callback.Get("state") != f.state {
+			t.Fatalf("unsigned login_hint of a new user with open sign-up: %d %v", r.status, r.callback)
+		}
+		if _, err := h.store.GetUserByExternalID(h.ctx, h.app.ID, "bob"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("user bob after the refused sign-up: %v", err)
+		}
+
+		u, f = h.authorizeURL(h.confidential, url.Values{"request": {h.requestObject(h.hs256(), h.enrolClaims("bob"))}})
+		if c := h.mustExchange(f, b.signIn(u)).claims; c.Subject != "bob" {
+			t.Fatalf("sub %q, want bob", c.Subject)
 		}
 	})
 }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/passbridge/passbridge/ceremony/softauthn"
+)
+
+// Sign out ends the app's session, then passbridge's through its
+// end_session endpoint, and comes back to the app signed out: the next
+// sign-in needs the password and the passkey again. A sign-out another
+// site posts, or one without the session's token, is refused. Nothing
+// secret reaches the log.
+func TestSignOut(t *testing.T) {
+	s := startStack(t)
+	b := s.newBrowser(softauthn.Options{BackupEligible: true})
+	password := s.passwords["alice"]
+	loginToken := b.open("/").field(t, "csrf")
+	home := b.signIn("alice")
+	csrf := home.field(t, "csrf")
+	sessionID := b.cookie(sessionCookie).Value
+	enrolment := b.lastRequest(s.issuer, "/authorize").Query().Get("request")
+	if len(s.sessions("u-alice")) != 1 {
+		t.Fatal("passbridge has no session of alice's")
+	}
+
+	for name, tc := range map[string]struct {
+		header http.Header
+		form   url.Values
+		code   string
+	}{
+		"another site's form": {http.Header{"Origin": {"http://evil.example"}, "Sec-Fetch-Site": {"cross-site"}},
+			url.Values{"csrf": {csrf}}, "cross_site_request"},
+		"another site, old browser": {http.Header{"Origin": {"http://evil.example"}}, url.Values{"csrf": {csrf}}, "cross_site_request"},
+		"without the token":         {http.Header{"Origin": {s.site}}, nil, "invalid_csrf_token"},
+		"with a wrong token":        {http.Header{"Origin": {s.site}}, url.Values{"csrf": {csrf + "x"}}, "invalid_csrf_token"},
+	} {
+		if p := b.post(s.site+"/logout", tc.form, tc.header); p.status != http.StatusForbidden || p.errorCode() != tc.code {
+			t.Errorf("sign-out from %s: %d %q, want 403 %s", name, p.status, p.errorCode(), tc.code)
+		}
+	}
+	if p := b.open("/"); !p.signedIn() {
+		t.Fatalf("a refused sign-out signed out: %s", p.summary())
+	}
+
+	p := b.submit("/logout", url.Values{"csrf": {csrf}})
+	if p.status != http.StatusOK || !p.signedOut() || !strings.Contains(p.body, `id="signed-out"`) {
+		t.Fatalf("after sign-out: %d %s %s", p.status, p.url, p.summary())
+	}
+	end := b.lastRequest(s.issuer, "/end_session").Query()
+	back := b.lastRequest(s.site, "/").Query()
+	if end.Get("id_token_hint") == "" || end.Get("client_id") != s.client.ID ||
+		end.Get("post_logout_redirect_uri") != s.site+"/" || end.Get("state") == "" || back.Get("state") != end.Get("state") {
+		t.Errorf("end_session asked with %v, came back with %v", end, back)
+	}
+	if sessions := s.sessions("u-alice"); len(sessions) != 0 {
+		t.Errorf("passbridge still has %d sessions of alice's", len(sessions))
+	}
+	// The notice is for the browser that signed out, once.
+	if p := b.open("/?state=" + url.QueryEscape(back.Get("state"))); !p.signedOut() || strings.Contains(p.body, `id="signed-out"`) {
+		t.Errorf("the signed-out notice shows again: %s", p.summary())
+	}
+
+	// Both sessions are gone: the password leads to passbridge's page,
+	// where the passkey is asked for again.
+	again := b.signInWithPassword("alice", password)
+	if info := b.ceremonyInfo(b.authRequestID(again)); info["mode"] != "authenticate" {
+		t.Errorf("after sign-out passbridge's page is in %v mode", info["mode"])
+	}
+
+	// The log of all this holds none of the secrets that went by.
+	callback := b.lastRequest(s.site, callbackPath).Query()
+	logs := s.logs.String()
+	for name, secret := range map[string]string{
+		"client secret": s.secret, "password": password, "code": callback.Get("code"), "state": callback.Get("state"),
+		"ID token": end.Get("id_token_hint"), "session ID": sessionID, "CSRF token": csrf,
+		"sign-in form token": loginToken, "request object": enrolment,
+	} {
+		if secret == "" {
+			t.Errorf("no %s to look for", name)
+		} else if strings.Contains(logs, secret) {
+			t.Errorf("the app logged the %s", name)
+		}
+	}
+}
+
+// A session that never passed the passkey step signs out of the app only:
+// passbridge issued it nothing to end.
+func TestSignOutPasswordOnly(t *testing.T) {
+	s := startStack(t)
+	b := s.newBrowser(softauthn.Options{})
+	b.stopWhen(func(u *url.URL) bool { return u.Path == "/authorize" })
+	b.signInWithPassword("alice", s.passwords["alice"])
+	b.stopWhen(nil)
+	p := b.press(b.open("/"), "/logout")
+	if p.status != http.StatusOK || !p.signedOut() || p.url.String() != s.site+"/" {
+		t.Fatalf("sign-out of a password-only session: %d %s %s", p.status, p.url, p.summary())
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, u := range b.requests {
+		if u.Path == "/end_session" {
+			t.Errorf("went to passbridge's end_session: %s", u)
+		}
+	}
+}
+
+// Signing out without a session (an expired one, a second tab) just lands
+// on the sign-in page.
+func TestSignOutWithoutSession(t *testing.T) {
+	s := startStack(t)
+	b := s.newBrowser(softauthn.Options{})
+	p := b.submit("/logout", url.Values{"csrf": {"anything"}})
+	if p.status != http.StatusOK || !p.signedOut() || p.url.String() != s.site+"/" {
+		t.Fatalf("sign-out without a session: %d %s %s", p.status, p.url, p.summary())
+	}
+}
