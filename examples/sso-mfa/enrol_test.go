@@ -170,9 +170,8 @@ func verifyRequestObject(t *testing.T, raw, secret string) map[string]any {
 
 // A bare login_hint never enrols: the enrolment's authorization request
 // without its signed request object (prompt=create and login_hint in the
-// query instead) is refused by passbridge, for a user it knows
-// (invalid_request) and for one it does not (access_denied, sign-up being
-// closed), and the app explains it. The request object itself is
+// query instead) is refused by passbridge (invalid_request), for a user it
+// knows and for one it does not, and the app explains it. The request object itself is
 // single-use, short-lived and cannot be changed.
 func TestEnrolNeedsSignedRequest(t *testing.T) {
 	s := startStack(t)
@@ -211,10 +210,11 @@ func TestEnrolNeedsSignedRequest(t *testing.T) {
 		t.Errorf("alice has %d passkeys after enrolling again, want 2", n)
 	}
 
-	// carol, whom passbridge does not know: sign-up is closed.
+	// carol, whom passbridge does not know: the same refusal (an unsigned
+	// login_hint never makes a user either).
 	c := s.newBrowser(softauthn.Options{BackupEligible: true})
 	p = c.open(withoutRequestObject(t, c.enrolmentRequest("carol"), "u-carol").String())
-	if p.status != http.StatusForbidden || p.errorCode() != "access_denied" || !strings.Contains(p.body, "sign-up is not open") {
+	if p.status != http.StatusBadRequest || p.errorCode() != "invalid_request" || !strings.Contains(p.body, "needs a request object") {
 		t.Fatalf("an unsigned enrolment of a user passbridge does not know: %d %s %s", p.status, p.url, p.summary())
 	}
 	if s.user("u-carol").PasskeyEnrolledAt != nil || len(s.devices("u-carol")) != 0 {

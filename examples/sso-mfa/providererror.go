@@ -40,14 +40,13 @@ var providerMessages = map[string]providerMessage{
 
 // enrolmentMessages override providerMessages for an enrolment.
 var enrolmentMessages = map[string]providerMessage{
-	// passbridge's answer to prompt=create for a user it knows, without a
+	// passbridge's answer to prompt=create for a named user without a
 	// request object the client signed: the request reached it without
 	// the app's signature (removed or changed on the way).
 	"invalid_request": {http.StatusBadRequest,
-		"passbridge refused to add a passkey to your account: it adds one to an existing account only when this " +
+		"passbridge refused to add a passkey to your account: it adds one to a named account only when this " +
 			"app signs the request, and the request it received was not signed by this app. Start again from this app."},
-	// A user passbridge does not know, without the app's signature, where
-	// sign-up is closed: the same cause.
+	// A refusal or a cancelled ceremony at passbridge.
 	"access_denied": {http.StatusForbidden,
 		"passbridge refused to add a passkey to your account, or it was cancelled. Start again from this app."},
 }
