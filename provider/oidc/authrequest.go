@@ -244,6 +244,9 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 	if !r.Done {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
 	}
+	if sent, ok := ctx.Value(verifierKey{}).(bool); ok && !sent && r.CodeChallenge != "" {
+		return nil, oidc.ErrInvalidGrant().WithDescription("code_verifier required: the authorization request used PKCE")
+	}
 	return &authRequest{r}, nil
 }
 
@@ -277,7 +280,7 @@ func (s *opStorage) allowEnrolment(ctx context.Context, r *storage.AuthRequest, 
 		r.Enroll = true
 		return nil
 	}
-	if r.HintSubject != "" || info.signedLoginHint != r.LoginHint {
+	if r.HintSubject != "" || !info.signedCreate || info.signedLoginHint != r.LoginHint {
 		return oidc.ErrInvalidRequest().WithDescription(
 			"prompt=create for a named user needs a request object (RFC 9101) signed by the client, carrying login_hint")
 	}

@@ -198,3 +198,32 @@ func TestRequestObjectRegisteredKey(t *testing.T) {
 		}
 	})
 }
+
+// What the client vouches for is what it signed: a login_hint (or prompt)
+// added in the query beside a request object that has none enrols nobody.
+func TestQueryBesideSignedRequestEnrolsNobody(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		victim := h.newBrowser(softauthn.Options{BackupEligible: true})
+		victim.register("victim")
+		claims := h.enrolClaims("")
+		delete(claims, "login_hint")
+		delete(claims, "prompt")
+		attacker := h.newBrowser(softauthn.Options{})
+		u, f := h.authorizeURL(h.confidential, url.Values{"request": {h.requestObject(h.hs256(), claims)},
+			"login_hint": {"victim"}, "prompt": {"create"}})
+		r := attacker.authorize(u)
+		if r.callback == nil || r.callback.Get("error") != "invalid_request" || r.callback.Get("state") != f.state {
+			t.Fatalf("query login_hint beside a request object without one: %d %s %v", r.status, r.url, r.callback)
+		}
+		// Signed login_hint without a signed prompt=create: no enrolment.
+		claims = h.enrolClaims("victim")
+		delete(claims, "prompt")
+		u, _ = h.authorizeURL(h.confidential, url.Values{"request": {h.requestObject(h.hs256(), claims)}, "prompt": {"create"}})
+		if r := attacker.authorize(u); r.callback == nil || r.callback.Get("error") != "invalid_request" {
+			t.Fatalf("query prompt=create beside a signed login_hint: %d %s %v", r.status, r.url, r.callback)
+		}
+		if n := len(h.userDevices("victim")); n != 1 {
+			t.Fatalf("victim has %d passkeys, want 1", n)
+		}
+	})
+}

@@ -171,6 +171,18 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	return resp, nil
 }
 
+// CodeExchange is op's, with one more rule: a code issued for a request with
+// a code_challenge is redeemed only with its verifier, whatever the client
+// (op checks PKCE for confidential clients only when they send a verifier;
+// RFC 9700 §2.1.1: a PKCE downgrade is refused).
+func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
+	return s.LegacyServer.CodeExchange(context.WithValue(ctx, verifierKey{}, r.Data.CodeVerifier != ""), r)
+}
+
+// verifierKey marks, in a code exchange's context, whether a code_verifier
+// came with it.
+type verifierKey struct{}
+
 // discovery adds to op's document what its type lacks: the prompt values
 // served (OpenID Connect Prompt Create 1.0 §4).
 type discovery struct {
@@ -212,6 +224,9 @@ type outage struct {
 	seen    atomic.Bool
 	mu      sync.Mutex
 	clients map[string]storage.Client
+	// refreshID is the refresh token ID GetRefreshTokenInfo found for the
+	// revoking client, which op then hands to RevokeToken.
+	refreshID string
 }
 
 type outageKey struct{}

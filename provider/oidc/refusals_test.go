@@ -233,3 +233,18 @@ func TestCompleteJSONNotUTF8(t *testing.T) {
 		t.Fatalf("JSON with invalid UTF-8: %d %v", res.StatusCode, out)
 	}
 }
+
+// A code issued for a request with a code_challenge is redeemed only with
+// its verifier, by confidential clients too (no PKCE downgrade).
+func TestPKCEDowngrade(t *testing.T) {
+	h := newHarness(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+	b := h.newBrowser(softauthn.Options{BackupEligible: true})
+	b.register("xena")
+	u, _ := h.authorizeURL(h.confidential, nil)
+	cb := b.signIn(u)
+	status, out := h.postForm("/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")},
+		"redirect_uri": {rpRedirect}}, true)
+	if status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+		t.Fatalf("code exchange without the verifier: %d %v", status, out)
+	}
+}

@@ -80,7 +80,10 @@ func (p *Provider) withRequestObject(next http.Handler) http.Handler {
 			return
 		}
 		if info := requestInfoFrom(r.Context()); info != nil {
-			info.signedLoginHint = merged.Get("login_hint")
+			// What the client vouches for is what it signed, never what
+			// the query added beside the object.
+			info.signedLoginHint, _ = claims["login_hint"].(string)
+			info.signedCreate = signedPrompt(claims["prompt"], PromptCreate)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -285,4 +288,16 @@ func applyClaimsParam(r *http.Request, params url.Values) error {
 		r.PostForm = params
 	}
 	return nil
+}
+
+// signedPrompt reports whether a request object's prompt claim (a
+// space-separated string or an array) holds want.
+func signedPrompt(claim any, want string) bool {
+	switch v := claim.(type) {
+	case string:
+		return slices.Contains(strings.Fields(v), want)
+	case []any:
+		return slices.ContainsFunc(v, func(e any) bool { s, _ := e.(string); return s == want })
+	}
+	return false
 }

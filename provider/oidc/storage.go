@@ -47,9 +47,11 @@ type requestInfo struct {
 	w        http.ResponseWriter
 	browser  []byte            // digest of the browser cookie
 	sessions map[string][]byte // digests of the session cookies, by app ID
-	// signedLoginHint is the login_hint of a verified request object: the
-	// client vouches for that user.
+	// signedLoginHint is the login_hint of a verified request object and
+	// signedCreate whether its prompt holds create: the client vouches for
+	// that user's enrolment.
 	signedLoginHint string
+	signedCreate    bool
 }
 
 type requestInfoKey struct{}

@@ -182,8 +182,12 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 }
 
 // GetRefreshTokenInfo tells op's revocation whether token is a refresh
-// token of clientID.
+// token of clientID; op then revokes it by the ID returned, which the
+// request remembers (see RevokeToken).
 func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	if !plausible(token, 4096) {
+		return "", "", op.ErrInvalidRefreshToken
+	}
 	t, err := s.store.GetRefreshTokenByHash(ctx, storage.HashSecret(token), s.clock())
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrReused) || (err == nil && t.ClientID != clientID) {
 		return "", "", op.ErrInvalidRefreshToken
@@ -191,16 +195,29 @@ func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token str
 	if err != nil {
 		return "", "", s.translate(ctx, "refresh token info", err, nil)
 	}
+	if o, ok := ctx.Value(outageKey{}).(*outage); ok {
+		o.mu.Lock()
+		o.refreshID = t.ID
+		o.mu.Unlock()
+	}
 	return t.Subject, t.ID, nil
 }
 
-// RevokeToken revokes (RFC 7009) a refresh token, by the ID
-// GetRefreshTokenInfo gave op, with the access tokens issued from it, or an
-// access token by its ID. A token that is unknown, expired or another
-// client's is not an error (§2.2: the client cannot tell).
+// RevokeToken revokes (RFC 7009) what tokenOrID names for clientID: an
+// access token by its ID; a refresh token by the ID GetRefreshTokenInfo
+// found in this request, or presented as itself (op passes it on as it is
+// when the client hinted access_token; §2.1: the server tries the other
+// types too), with the access tokens issued from it. A token that is
+// unknown, expired or another client's is not an error (§2.2).
 func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string) *oidc.Error {
 	if !plausible(tokenOrID, 4096) {
 		return nil
+	}
+	checkedID := ""
+	if o, ok := ctx.Value(outageKey{}).(*outage); ok {
+		o.mu.Lock()
+		checkedID = o.refreshID
+		o.mu.Unlock()
 	}
 	err := s.store.InTx(ctx, func(tx storage.Store) error {
 		if a, err := tx.GetAccessToken(ctx, tokenOrID, s.clock()); err == nil {
@@ -211,7 +228,17 @@ func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _, clientID stri
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		return s.revokeRefreshByID(ctx, tx, tokenOrID, clientID)
+		if checkedID != "" && tokenOrID == checkedID {
+			return tx.DeleteRefreshToken(ctx, checkedID)
+		}
+		t, err := tx.GetRefreshTokenByHash(ctx, storage.HashSecret(tokenOrID), s.clock())
+		if (err == nil || errors.Is(err, storage.ErrReused)) && t.ClientID == clientID {
+			return tx.DeleteRefreshToken(ctx, t.ID)
+		}
+		if err != nil && !errors.Is(err, storage.ErrReused) {
+			return err
+		}
+		return nil
 	})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		var e *oidc.Error
@@ -220,14 +247,4 @@ func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _, clientID stri
 		}
 	}
 	return nil
-}
-
-// revokeRefreshByID deletes a refresh token of clientID by its ID.
-func (s *opStorage) revokeRefreshByID(ctx context.Context, tx storage.Store, id, clientID string) error {
-	if id == "" {
-		return nil
-	}
-	// The ID came from GetRefreshTokenInfo, which checked the client; the
-	// refresh token's own row is deleted with its access tokens.
-	return tx.DeleteRefreshToken(ctx, id)
 }

@@ -333,3 +333,34 @@ func TestDeletedUserEndsSessionAndTokens(t *testing.T) {
 		}
 	})
 }
+
+// RFC 7009 §2.1: a refresh token revoked with token_type_hint=access_token
+// is revoked all the same; another client's is not.
+func TestRevokeRefreshTokenWithAccessHint(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("yves")
+		tok := h.signInOffline(b)
+		other := h.createClient(storage.AuthMethodPost, storage.HashSecret("pbs_other-secret-of-enough-length-123456"))
+		status, _ := h.postFormAs("/revoke", url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"access_token"},
+			"client_id": {other.ID}, "client_secret": {"pbs_other-secret-of-enough-length-123456"}})
+		if status != http.StatusOK {
+			t.Fatalf("revoke by another client: %d", status)
+		}
+		if s, out := h.refresh(tok.RefreshToken); s != http.StatusOK {
+			t.Fatalf("another client revoked the refresh token: %d %v", s, out)
+		}
+		tok = h.signInOffline(b, "prompt", "login")
+		if s, _ := h.postForm("/revoke", url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"access_token"}}, true); s != http.StatusOK {
+			t.Fatalf("revoke: %d", s)
+		}
+		if s, out := h.refresh(tok.RefreshToken); s != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Fatalf("refresh after revocation with an access_token hint: %d %v", s, out)
+		}
+	})
+}
+
+// postFormAs posts a form without Basic credentials (they are in the form).
+func (h *harness) postFormAs(path string, form url.Values) (int, map[string]any) {
+	return h.postForm(path, form, false)
+}

@@ -237,11 +237,23 @@ function renderDevices(devices) {
   lastPasskey.hidden = devices.every((d) => d.removable);
 }
 
-/** Opens a dialog and resolves to the value of the button that closed it. */
+/**
+ * Opens a dialog and resolves to the value of the button that closed it.
+ * A dialog's "close" event is dispatched after it closes, as a task: one
+ * from an earlier closing may arrive after the dialog opened again, and is
+ * not this opening's answer.
+ */
 function ask(dialog) {
   return new Promise((resolve) => {
     dialog.returnValue = "";
-    dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true });
+    const onClose = () => {
+      if (dialog.open) {
+        return;
+      }
+      dialog.removeEventListener("close", onClose);
+      resolve(dialog.returnValue);
+    };
+    dialog.addEventListener("close", onClose);
     dialog.showModal();
   });
 }
