@@ -251,7 +251,11 @@ func (h *Handler) ceremonyInfo(c *gin.Context) {
 		case errors.As(err, &cerr):
 			// A user without passkeys here (or unknown) signs in with a
 			// discoverable ceremony, which complete then checks against
-			// the hint: the answer must not tell who exists.
+			// the hint, rather than an error. The answer still differs
+			// (a transaction or none, and the transaction's start lists
+			// the user's credentials): a bound ceremony, as DESIGN §6 asks
+			// for a hinted user, reveals that the user has passkeys to
+			// whoever can write an authorization request of a client.
 		default:
 			h.jsonError(c, h.internal(ctx, "create transaction", err))
 			return
