@@ -15,7 +15,7 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
-	"github.com/passbridge/passbridge/provider/internal/oidctest"
+	"github.com/passbridge/passbridge/provider/providertest"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
@@ -45,7 +45,7 @@ type harness struct {
 	clock  *apitest.Clock
 	issuer string
 	app    storage.App
-	srv    *oidctest.Server
+	srv    *providertest.Server
 }
 
 // harnessOptions change the server newHarness builds.
@@ -62,7 +62,7 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t testing.TB, st storage.Store, opts harnessOptions) *harness {
 	t.Helper()
-	srv := oidctest.Start(t, st, oidctest.Options{RateLimit: opts.rate, RateLimitBurst: opts.burst})
+	srv := providertest.Start(t, st, providertest.Options{RateLimit: opts.rate, RateLimitBurst: opts.burst})
 	h := &harness{t: t, ctx: t.Context(), store: st, clock: srv.Clock, issuer: srv.Issuer, srv: srv}
 	h.app, _ = apitest.CreateApp(t, h.ctx, st, srv.Clock.Now(), "Shop", "localhost", srv.Issuer)
 	return h
@@ -70,7 +70,7 @@ func newHarness(t testing.TB, st storage.Store, opts harnessOptions) *harness {
 
 // browser is one browser: a cookie jar, and a passkey provider.
 type browser struct {
-	*oidctest.Browser
+	*providertest.Browser
 	h *harness
 }
 
@@ -114,7 +114,7 @@ type request struct {
 // do sends r from the browser.
 func (b *browser) do(r request) answer {
 	b.h.t.Helper()
-	a := b.Do(oidctest.Request{Method: r.method, Path: r.path, Body: r.body, Origin: r.origin, ContentType: r.contentType})
+	a := b.Do(providertest.Request{Method: r.method, Path: r.path, Body: r.body, Origin: r.origin, ContentType: r.contentType})
 	return answer{status: a.Status, header: a.Header, body: a.Body}
 }
 

@@ -15,11 +15,10 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/ceremony"
-	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
-	"github.com/passbridge/passbridge/provider/internal/oidctest"
 	"github.com/passbridge/passbridge/provider/oidc"
-	"github.com/passbridge/passbridge/provider/sdk"
+	"github.com/passbridge/passbridge/provider/providertest"
+
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
@@ -56,9 +55,8 @@ type oidcEnv struct {
 func newOIDCEnv(t *testing.T) *oidcEnv {
 	t.Helper()
 	rec := &recorder{}
-	srv := oidctest.Start(t, sqlstoretest.Open(t, sqlstoretest.SQLite), oidctest.Options{
+	srv := providertest.Start(t, sqlstoretest.Open(t, sqlstoretest.SQLite), providertest.Options{
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Areas:  []provider.Area{sdk.New()},
 		Wrap:   rec.wrap,
 	})
 	e := &oidcEnv{issuer: srv.Issuer, store: srv.Store, clock: srv.Clock, rec: rec, rp: newRelyingParty(t)}

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
-	"github.com/passbridge/passbridge/provider/internal/oidctest"
+	"github.com/passbridge/passbridge/provider/providertest"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
@@ -39,7 +39,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
-				h := newHarnessWith(t, open(t), oidctest.Options{HTTPClient: keysSrv.Client()})
+				h := newHarnessWith(t, open(t), providertest.Options{HTTPClient: keysSrv.Client()})
 				c := h.createClient(storage.AuthMethodPrivateKeyJWT, nil)
 				c, err := h.store.UpdateClient(h.ctx, c.ID, func(c storage.Client) (storage.Client, error) {
 					register(&c)

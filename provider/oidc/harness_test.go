@@ -21,7 +21,7 @@ import (
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
-	"github.com/passbridge/passbridge/provider/internal/oidctest"
+	"github.com/passbridge/passbridge/provider/providertest"
 	pboidc "github.com/passbridge/passbridge/provider/oidc"
 	"github.com/passbridge/passbridge/provider/signing"
 	"github.com/passbridge/passbridge/storage"
@@ -51,7 +51,7 @@ type harness struct {
 	store  storage.Store
 	svc    *ceremony.Service
 	clock  *apitest.Clock
-	srv    *oidctest.Server
+	srv    *providertest.Server
 	issuer string
 	app    storage.App
 
@@ -71,14 +71,14 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, h *harness)) {
 
 func newHarness(t testing.TB, st storage.Store) *harness {
 	t.Helper()
-	return newHarnessWith(t, st, oidctest.Options{})
+	return newHarnessWith(t, st, providertest.Options{})
 }
 
 // newHarnessWith is newHarness on a server built with opts.
-func newHarnessWith(t testing.TB, st storage.Store, opts oidctest.Options) *harness {
+func newHarnessWith(t testing.TB, st storage.Store, opts providertest.Options) *harness {
 	t.Helper()
 	ctx := t.Context()
-	srv := oidctest.Start(t, st, opts)
+	srv := providertest.Start(t, st, opts)
 	app, _ := apitest.CreateApp(t, ctx, st, srv.Clock.Now(), "Shop", "localhost", srv.Issuer)
 	h := &harness{t: t, ctx: ctx, store: st, svc: srv.Ceremony, clock: srv.Clock, srv: srv, issuer: srv.Issuer, app: app}
 	h.secret, _ = storage.NewSecret(storage.PrefixClientSecret)
@@ -130,7 +130,7 @@ func (h *harness) oauth2Config(c storage.Client, scopes ...string) *oauth2.Confi
 
 // browser is one browser: a cookie jar, and a passkey provider.
 type browser struct {
-	*oidctest.Browser
+	*providertest.Browser
 	h *harness
 }
 

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
-	"github.com/passbridge/passbridge/provider/internal/oidctest"
+	"github.com/passbridge/passbridge/provider/providertest"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
@@ -128,7 +128,7 @@ func TestAnotherBrowser(t *testing.T) {
 // ceremonies for anyone who asks) are rate-limited per address like the
 // Flex client API; the login page itself and the token endpoint are not.
 func TestLoginCallsRateLimited(t *testing.T) {
-	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), oidctest.Options{RateLimit: 0.001, RateLimitBurst: 4})
+	h := newHarnessWith(t, sqlstoretest.Open(t, sqlstoretest.SQLite), providertest.Options{RateLimit: 0.001, RateLimitBurst: 4})
 	b := h.newBrowser(softauthn.Options{})
 	u, _ := h.authorizeURL(h.confidential, nil)
 	r := b.authorize(u) // one token: /authorize

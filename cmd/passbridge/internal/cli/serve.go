@@ -12,6 +12,7 @@ import (
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/provider/signing"
+	"github.com/passbridge/passbridge/provider/surface"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/cachestore"
 	"github.com/passbridge/passbridge/storage/sqlstore"
@@ -124,7 +125,8 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 
 // serverDeps is what serve builds the server from.
 func (c *cli) serverDeps(cfg config.Config, st storage.Store, svc *ceremony.Service, keys *signing.Manager, masterKey []byte, log *slog.Logger) (provider.Deps, error) {
-	list, err := areas(areaDeps{store: st, ceremony: svc, log: log, issuer: cfg.Issuer, now: c.env.Now, keys: keys, masterKey: masterKey})
+	list, err := surface.Areas(surface.Deps{Store: st, Ceremony: svc, Logger: log, Issuer: cfg.Issuer, Now: c.env.Now,
+		Keys: keys, MasterKey: masterKey})
 	if err != nil {
 		return provider.Deps{}, err
 	}

@@ -1,4 +1,4 @@
-package oidctest
+package providertest
 
 import (
 	"log/slog"
@@ -9,14 +9,10 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/provider"
-	"github.com/passbridge/passbridge/provider/account"
-	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/internal/apitest"
-	"github.com/passbridge/passbridge/provider/login"
-	"github.com/passbridge/passbridge/provider/oidc"
 	"github.com/passbridge/passbridge/provider/signing"
+	"github.com/passbridge/passbridge/provider/surface"
 	"github.com/passbridge/passbridge/storage"
-	"github.com/passbridge/passbridge/templates"
 )
 
 // Options change the server Start builds; the zero value is serve's with no
@@ -26,7 +22,7 @@ type Options struct {
 	RateLimitBurst int
 	HTTPClient     *http.Client // fetches clients' jwks_uri
 	Logger         *slog.Logger // nil: logs are discarded
-	// Areas are mounted too, after the built-in ones (the SDK).
+	// Areas are mounted too, after serve's.
 	Areas []provider.Area
 	// Wrap, when set, wraps the server's handler (to record requests).
 	Wrap func(http.Handler) http.Handler
@@ -90,24 +86,10 @@ func (s *Server) serve(t testing.TB, ln net.Listener) {
 	if err := keys.Ensure(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	op, err := oidc.New(oidc.Deps{Store: st, Keys: keys, Issuer: s.Issuer, MasterKey: s.MasterKey, Now: now,
-		Logger: log, HTTPClient: s.opts.HTTPClient})
+	areas, err := surface.Areas(surface.Deps{Store: st, Ceremony: svc, Logger: log, Issuer: s.Issuer, Now: now,
+		Keys: keys, MasterKey: s.MasterKey, HTTPClient: s.opts.HTTPClient})
 	if err != nil {
 		t.Fatal(err)
-	}
-	page, err := login.New(login.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: s.Issuer,
-		Templates: templates.FS(), Now: now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acct, err := account.New(account.Deps{Store: st, Ceremony: svc, Provider: op, Issuer: s.Issuer,
-		Templates: templates.FS(), Now: now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	areas := []provider.Area{
-		flexapi.New(flexapi.Deps{Store: st, Ceremony: svc, Now: now, Logger: log, Issuer: s.Issuer}),
-		op, page, acct,
 	}
 	server, err := provider.New(provider.Deps{
 		Store: st, Ceremony: svc, Logger: log, Issuer: s.Issuer, MasterKey: s.MasterKey, Now: now,
