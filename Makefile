@@ -8,12 +8,16 @@ LDFLAGS             := -s -w -X main.version=$(VERSION)
 
 .PHONY: test race lint fmt-check vet staticcheck bench e2e build run
 
-## test: formatting, go vet, and every test with the race detector
+# The browser tests (real Chromium, the Node.js examples) carry the e2e build
+# tag: a plain `go test ./...` leaves them out, `make test` runs them too.
+TAGS                ?= e2e
+
+## test: formatting, go vet, and every test (browser tests included) with the race detector
 test: fmt-check vet race
 
 ## race: every test with the race detector, never cached
 race:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -tags $(TAGS) ./...
 
 ## lint: formatting, go vet and staticcheck (pinned)
 lint: fmt-check vet staticcheck
@@ -25,18 +29,18 @@ fmt-check:
 	fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet -tags $(TAGS) ./...
 
 staticcheck:
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags $(TAGS) ./...
 
 ## bench: benchmarks only, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## e2e: the browser tests (real Chromium with a virtual authenticator)
+## e2e: the browser tests only (real Chromium with a virtual authenticator)
 e2e:
-	$(GO) test -race -count=1 -run Browser ./...
+	$(GO) test -race -count=1 -tags e2e -run Browser ./...
 
 ## build: a static binary in bin/, its version stamped from git
 build:
