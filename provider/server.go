@@ -68,6 +68,25 @@ type Area interface {
 	RegisterRoutes(r *gin.RouterGroup)
 }
 
+// OAuthArea is an area whose routes answer errors in OAuth's shape,
+// {error, error_description}, instead of {code, error}: the OAuth and
+// OpenID Connect endpoints.
+type OAuthArea interface {
+	Area
+	// OAuthRoutes lists those routes' paths as the area registers them.
+	OAuthRoutes() []string
+}
+
+func oauthRoutes(areas []Area) []string {
+	var paths []string
+	for _, a := range areas {
+		if o, ok := a.(OAuthArea); ok {
+			paths = append(paths, o.OAuthRoutes()...)
+		}
+	}
+	return paths
+}
+
 // Server is passbridge's HTTP server. It keeps no request state of its own:
 // everything lives in the store, so instances behind a load balancer are
 // interchangeable. The one exception is the rate limit's token buckets,
@@ -150,6 +169,7 @@ func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.Use(httpapi.MarkOAuthRoutes(oauthRoutes(deps.Areas)))
 	// The rate limit refuses before anything reads the body or the store:
 	// a flood never turns into database load.
 	if s.limiter != nil {

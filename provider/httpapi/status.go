@@ -82,7 +82,57 @@ func writeError(c *gin.Context, err error) {
 		log.Warn("error after the response was written", "err", err)
 		return
 	}
+	if oauthRoute(c) {
+		// OAuth's own endpoints answer in its shape (RFC 6749 §5.2), also
+		// for what the plumbing refuses before them (a body over the
+		// limit, the rate limit, the store down).
+		c.Header("Cache-Control", "no-store")
+		c.AbortWithStatusJSON(e.Status, oauthErrorBody{Error: oauthCode(e.Status), Description: e.Message})
+		return
+	}
 	c.AbortWithStatusJSON(e.Status, errorBody{Code: e.Code, Error: e.Message})
+}
+
+// oauthErrorBody is the wire shape of the OAuth endpoints' errors.
+type oauthErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// oauthCode is the OAuth error code for an error of the plumbing's.
+func oauthCode(status int) string {
+	switch {
+	case status == http.StatusServiceUnavailable, status == http.StatusTooManyRequests:
+		return "temporarily_unavailable"
+	case status >= 500:
+		return "server_error"
+	default:
+		return "invalid_request"
+	}
+}
+
+type oauthRoutesKey struct{}
+
+// MarkOAuthRoutes makes the errors of the routes whose full path is in
+// paths take OAuth's shape, {error, error_description}. It is middleware
+// for the engine, so that it holds for refusals before the route's own
+// handlers run.
+func MarkOAuthRoutes(paths []string) gin.HandlerFunc {
+	set := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		set[p] = true
+	}
+	return func(c *gin.Context) {
+		if set[c.FullPath()] {
+			c.Set(oauthRoutesKey{}, true)
+		}
+		c.Next()
+	}
+}
+
+func oauthRoute(c *gin.Context) bool {
+	v, _ := c.Get(oauthRoutesKey{})
+	return v == true
 }
 
 // errorBody is the wire shape of every error of the JSON APIs.

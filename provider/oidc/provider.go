@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/passbridge/passbridge/provider/httpapi"
 	"github.com/passbridge/passbridge/provider/signing"
 	"github.com/passbridge/passbridge/provider/web"
 	"github.com/passbridge/passbridge/storage"
@@ -203,6 +205,9 @@ var routes = []string{
 	"/keys",
 }
 
+// OAuthRoutes lists the provider's routes: their errors take OAuth's shape.
+func (p *Provider) OAuthRoutes() []string { return routes }
+
 // RegisterRoutes mounts the provider's endpoints at the issuer root.
 func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 	for _, path := range routes {
@@ -213,8 +218,30 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 		case "/authorize/callback", "/end_session":
 			h = p.withErrorPage(p.withBrowser(h))
 		}
-		r.Any(path, gin.WrapH(withOutage(h)))
+		r.Any(path, gin.WrapH(withOutage(withForm(h))))
 	}
+}
+
+// withForm parses a request's form before op does, so that a body over the
+// server's limit is answered 413 in OAuth's shape instead of op's 400
+// "error parsing form"; any other unreadable form is op's to refuse.
+func withForm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil && httpapi.IsTooLarge(err) {
+			writeOAuthError(w, http.StatusRequestEntityTooLarge, "invalid_request", "request body is too large")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeOAuthError answers an OAuth error response (RFC 6749 §5.2).
+func writeOAuthError(w http.ResponseWriter, status int, code, description string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
 }
 
 // outage is what one request of the provider remembers: whether it met

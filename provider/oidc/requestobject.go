@@ -240,10 +240,7 @@ func mergeParams(form url.Values, claims map[string]any) url.Values {
 // writeAuthorizeError answers an authorization request that cannot go back
 // to a client (its redirect_uri is not validated yet).
 func writeAuthorizeError(w http.ResponseWriter, code, description string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusBadRequest)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": description})
+	writeOAuthError(w, http.StatusBadRequest, code, description)
 }
 
 // markOutageIf marks the request's outage when err is the store's.
