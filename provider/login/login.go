@@ -243,26 +243,49 @@ func (h *Handler) ceremonyInfo(c *gin.Context) {
 		return
 	}
 	if sub := oidcp.HintedSubject(req.AuthRequest); sub != "" {
-		t, err := h.ceremony.CreateAuthenticateTransaction(ctx, req.app, sub)
-		var cerr *ceremony.Error
-		switch {
-		case err == nil:
-			resp.TransactionID = &t.ID
-		case errors.As(err, &cerr):
-			// A user without passkeys here (or unknown) signs in with a
-			// discoverable ceremony, which complete then checks against
-			// the hint, rather than an error. The answer still differs
-			// (a transaction or none, and the transaction's start lists
-			// the user's credentials): a bound ceremony, as DESIGN §6 asks
-			// for a hinted user, reveals that the user has passkeys to
-			// whoever can write an authorization request of a client.
-		default:
-			h.jsonError(c, h.internal(ctx, "create transaction", err))
+		bind, perr := h.mayBind(ctx, c.Request, req, sub)
+		if perr != nil {
+			h.jsonError(c, perr)
 			return
+		}
+		if bind {
+			t, err := h.ceremony.CreateAuthenticateTransaction(ctx, req.app, sub)
+			var cerr *ceremony.Error
+			switch {
+			case err == nil:
+				resp.TransactionID = &t.ID
+			case errors.As(err, &cerr):
+				// The user has no passkeys here any more: a
+				// discoverable ceremony, which complete checks against
+				// the hint.
+			default:
+				h.jsonError(c, h.internal(ctx, "create transaction", err))
+				return
+			}
 		}
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, resp)
+}
+
+// mayBind reports whether the ceremony for hinted user sub may be bound to
+// that user's passkeys (a transaction, whose start lists their credential
+// IDs). A bound ceremony tells whoever runs it whether sub has passkeys
+// here, and anyone can write an authorization request with a login_hint;
+// so only a hint that already proves the user is bound: an id_token_hint
+// passbridge signed, or a login_hint naming the user whose session this
+// browser holds (a step-up). Any other hint gets the discoverable ceremony
+// every unknown or passkey-less user gets, and complete refuses another
+// user's passkey: the same answers whoever the hint names.
+func (h *Handler) mayBind(ctx context.Context, r *http.Request, req *request, sub string) (bool, *pageError) {
+	if req.HintSubject != "" {
+		return true, nil
+	}
+	sess, err := h.provider.Session(ctx, r, req.AppID)
+	if err != nil {
+		return false, h.internal(ctx, "read session", err)
+	}
+	return sess != nil && sess.Subject == sub, nil
 }
 
 // completeForm is what the page posts (as a form or JSON).

@@ -107,44 +107,86 @@ func TestPromptNone(t *testing.T) {
 	})
 }
 
-// login_hint binds the ceremony to that user: a session of another user
-// does not satisfy it, the ceremony is bound (a transaction), and another
-// user's passkey is refused.
+// login_hint names the user the sign-in is for: a session of another user
+// does not satisfy it, and another user's passkey is refused. The ceremony
+// is bound to the user's passkeys (a transaction listing them) only where
+// the hint proves nothing new: the browser holds that user's session (a
+// step-up), or the hint is an ID token passbridge signed. Otherwise the
+// answer is the same for a user with passkeys, one without and one that
+// does not exist, so that a login_hint cannot tell who has passkeys here.
 func TestLoginHint(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, h *harness) {
 		b := h.newBrowser(softauthn.Options{BackupEligible: true})
 		b.register("alice")
 		b.register("bob")
+		if _, err := h.svc.CreateRegisterTransaction(h.ctx, h.app, "erin", "erin"); err != nil {
+			t.Fatal(err) // erin exists, with no passkey
+		}
+		stranger := h.newBrowser(softauthn.Options{BackupEligible: true})
+		for _, who := range []string{"alice", "erin", "nobody"} {
+			u, _ := h.authorizeURL(h.confidential, url.Values{"login_hint": {who}})
+			id := stranger.authorize(u).authRequestID(t)
+			status, info := stranger.ceremonyInfo(id)
+			if status != http.StatusOK || info["transaction_id"] != nil || info["mode"] != "authenticate" {
+				t.Fatalf("login_hint=%s in a browser without a session: %d %v, want a discoverable ceremony", who, status, info)
+			}
+		}
+
+		// The discoverable ceremony of the hinted user signs in (alice's
+		// passkey is the oldest, which the authenticator picks).
 		u, f := h.authorizeURL(h.confidential, url.Values{"login_hint": {"alice"}})
-		r := b.authorize(u)
-		id := r.authRequestID(t)
+		first := h.mustExchange(f, b.signIn(u))
+		if got := first.claims; got.Subject != "alice" {
+			t.Fatalf("sub %q, want alice", got.Subject)
+		}
+
+		// With alice's session, a step-up for alice is bound.
+		u, f = h.authorizeURL(h.confidential, url.Values{"login_hint": {"alice"}, "prompt": {"login"}})
+		id := b.authorize(u).authRequestID(t)
 		status, info := b.ceremonyInfo(id)
 		if status != http.StatusOK || info["transaction_id"] == nil {
-			t.Fatalf("ceremony for a hinted user: %d %v, want a bound transaction", status, info)
+			t.Fatalf("step-up of the session's user: %d %v, want a bound transaction", status, info)
 		}
 		done := b.complete(id, b.passkey(id))
 		if got := h.mustExchange(f, done.callback).claims; got.Subject != "alice" {
 			t.Fatalf("sub %q, want alice", got.Subject)
 		}
 
-		// alice's session does not satisfy a request for bob.
+		// alice's session does not satisfy a request for bob, nor binds it.
 		u, f = h.authorizeURL(h.confidential, url.Values{"login_hint": {"bob"}})
-		if got := h.mustExchange(f, b.signIn(u)).claims; got.Subject != "bob" {
+		id = b.authorize(u).authRequestID(t)
+		if status, info := b.ceremonyInfo(id); status != http.StatusOK || info["transaction_id"] != nil {
+			t.Fatalf("login_hint=bob with alice's session: %d %v, want a discoverable ceremony", status, info)
+		}
+		hs := b.Flex("authenticate/transactions/webauthn/start", map[string]any{})
+		resp, err := b.Auth.Authenticate(hs.Options, h.issuer, softauthn.WithCredential(b.Auth.Credentials()[1].ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = b.complete(id, b.FlexFinish("authenticate/transactions/webauthn/finish", "", hs.ID, resp))
+		if got := h.mustExchange(f, done.callback).claims; got.Subject != "bob" {
 			t.Fatalf("sub %q, want bob", got.Subject)
 		}
 
-		// A discoverable passkey of bob for a request bound to alice:
-		// refused, the request stays open.
-		u, _ = h.authorizeURL(h.confidential, url.Values{"login_hint": {"alice"}, "prompt": {"login"}})
+		// A discoverable passkey of bob for a request for alice: refused,
+		// the request stays open.
+		u, _ = h.authorizeURL(h.confidential, url.Values{"login_hint": {"alice"}})
 		id = b.authorize(u).authRequestID(t)
-		hs := b.Flex("authenticate/transactions/webauthn/start", map[string]any{})
-		resp, err := b.Auth.Authenticate(hs.Options, h.issuer, softauthn.WithCredential(b.Auth.Credentials()[1].ID))
+		hs = b.Flex("authenticate/transactions/webauthn/start", map[string]any{})
+		resp, err = b.Auth.Authenticate(hs.Options, h.issuer, softauthn.WithCredential(b.Auth.Credentials()[1].ID))
 		if err != nil {
 			t.Fatal(err)
 		}
 		wrong := b.complete(id, b.FlexFinish("authenticate/transactions/webauthn/finish", "", hs.ID, resp))
 		if wrong.status != http.StatusForbidden || wrong.callback != nil {
 			t.Fatalf("bob's passkey for alice's sign-in: %d %v", wrong.status, wrong.callback)
+		}
+
+		// An id_token_hint passbridge signed binds, in any browser.
+		u, _ = h.authorizeURL(h.confidential, url.Values{"id_token_hint": {first.Extra("id_token").(string)}, "prompt": {"login"}})
+		id = stranger.authorize(u).authRequestID(t)
+		if status, info := stranger.ceremonyInfo(id); status != http.StatusOK || info["transaction_id"] == nil {
+			t.Fatalf("id_token_hint: %d %v, want a bound transaction", status, info)
 		}
 	})
 }
