@@ -235,7 +235,10 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 			return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
 		})
 	}
-	r, err := s.store.GetAuthRequest(ctx, c.AuthRequestID, now)
+	r, ok := ctx.Value(prereadKey{}).(storage.AuthRequest)
+	if !ok || r.ID != c.AuthRequestID {
+		r, err = s.store.GetAuthRequest(ctx, c.AuthRequestID, now)
+	}
 	if err != nil {
 		return nil, s.translate(ctx, "redeem code: auth request", err, func() *oidc.Error {
 			return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")

@@ -139,14 +139,17 @@ func New(deps Deps) (*Provider, error) {
 	}
 	p := &Provider{masterKey: deps.MasterKey, op: prov, storage: st, store: deps.Store, issuer: issuer, cookies: cookies, cfg: cfg}
 	origins := &browserOrigins{store: deps.Store, now: now, log: log}
-	p.handler = op.RegisterLegacyServer(&server{op.NewLegacyServer(prov, *op.DefaultEndpoints)}, op.AuthorizeCallbackHandler(prov),
+	p.handler = op.RegisterLegacyServer(&server{LegacyServer: op.NewLegacyServer(prov, *op.DefaultEndpoints), storage: st}, op.AuthorizeCallbackHandler(prov),
 		op.WithServerCORSOptions(origins.corsOptions()))
 	return p, nil
 }
 
 // server is op's legacy server with discovery saying exactly what is
 // served.
-type server struct{ *op.LegacyServer }
+type server struct {
+	*op.LegacyServer
+	storage *opStorage
+}
 
 func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
 	resp, err := s.LegacyServer.Discovery(ctx, r)
@@ -173,13 +176,45 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	return resp, nil
 }
 
-// CodeExchange is op's, with one more rule: a code issued for a request with
-// a code_challenge is redeemed only with its verifier, whatever the client
-// (op checks PKCE for confidential clients only when they send a verifier;
-// RFC 9700 §2.1.1: a PKCE downgrade is refused).
+// CodeExchange is op's, with two more rules:
+//   - a code issued for a request with a code_challenge is redeemed only
+//     with its verifier, whatever the client (op checks PKCE for
+//     confidential clients only when they send a verifier; RFC 9700
+//     §2.1.1: a PKCE downgrade is refused);
+//   - the client, redirect_uri and verifier are checked before the code is
+//     spent: a wrong one is refused and leaves the code to its client (op
+//     spends it first, so anyone holding a stolen code could burn it).
+//
+// A code is op's encryption of its auth request's ID, which is how the
+// request is found before the code is spent.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
-	return s.LegacyServer.CodeExchange(context.WithValue(ctx, verifierKey{}, r.Data.CodeVerifier != ""), r)
+	ctx = context.WithValue(ctx, verifierKey{}, r.Data.CodeVerifier != "")
+	if id, err := s.Provider().Crypto().Decrypt(r.Data.Code); err == nil {
+		req, err := s.storage.store.GetAuthRequest(ctx, id, s.storage.clock())
+		if err == nil && req.Done {
+			if req.ClientID != r.Client.GetID() {
+				return nil, oidc.ErrInvalidGrant().WithDescription("the code was issued to another client")
+			}
+			if req.RedirectURI != r.Data.RedirectURI {
+				return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not correspond")
+			}
+			if req.CodeChallenge != "" && r.Data.CodeVerifier == "" {
+				return nil, oidc.ErrInvalidGrant().WithDescription("code_verifier required: the authorization request used PKCE")
+			}
+			if req.CodeChallenge != "" {
+				if err := op.AuthorizeCodeChallenge(r.Data.CodeVerifier, (&authRequest{req}).GetCodeChallenge()); err != nil {
+					return nil, err
+				}
+			}
+			ctx = context.WithValue(ctx, prereadKey{}, req)
+		}
+	}
+	return s.LegacyServer.CodeExchange(ctx, r)
 }
+
+// prereadKey holds, in a code exchange's context, the auth request the
+// code names, as CodeExchange read it before the code was spent.
+type prereadKey struct{}
 
 // verifierKey marks, in a code exchange's context, whether a code_verifier
 // came with it.

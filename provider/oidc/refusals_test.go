@@ -12,6 +12,7 @@ import (
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/provider/providertest"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
+	"golang.org/x/oauth2"
 )
 
 // PKCE: S256 only, and required of public clients (RFC 9700 §2.1.1).
@@ -247,4 +248,35 @@ func TestPKCEDowngrade(t *testing.T) {
 	if status != http.StatusBadRequest || out["error"] != "invalid_grant" {
 		t.Fatalf("code exchange without the verifier: %d %v", status, out)
 	}
+}
+
+// A code exchange with the wrong verifier, redirect_uri or client is
+// refused before the code is spent: whoever holds a stolen code cannot
+// burn it, and its client still redeems it. Nothing is issued on the way.
+func TestCodeNotSpentByWrongExchange(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("yann")
+		u, f := h.authorizeURL(h.confidential, nil)
+		cb := b.signIn(u)
+		code := cb.Get("code")
+		base := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {rpRedirect},
+			"code_verifier": {f.verifier}}
+		for name, form := range map[string]url.Values{
+			"wrong verifier":     with(base, "code_verifier", oauth2.GenerateVerifier()),
+			"no verifier":        with(base, "code_verifier", ""),
+			"wrong redirect_uri": with(base, "redirect_uri", "https://rp.example/other"),
+		} {
+			if status, out := h.postForm("/oauth/token", form, true); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+				t.Errorf("%s: %d %v, want invalid_grant", name, status, out)
+			}
+		}
+		// Another client (the public one, with the right verifier).
+		if status, out := h.postFormAs("/oauth/token", with(base, "client_id", h.public.ID)); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+			t.Errorf("another client: %d %v, want invalid_grant", status, out)
+		}
+		if tok, err := h.exchange(f, cb); err != nil || tok.claims.Subject != "yann" {
+			t.Fatalf("the client's own exchange after the refused ones: %v", err)
+		}
+	})
 }
