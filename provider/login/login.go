@@ -81,7 +81,14 @@ func New(deps Deps) (*Handler, error) {
 		pages: pages, assets: assets, now: now, log: log,
 	}
 	deps.Provider.SetErrorPage(h.authorizeError)
+	deps.Provider.SetLogoutPage(h.confirmLogout)
 	return h, nil
+}
+
+// confirmLogout asks the person to confirm a sign-out no ID token vouches
+// for; the link ends the sessions.
+func (h *Handler) confirmLogout(w http.ResponseWriter, r *http.Request, confirmURL string) {
+	h.renderTo(w, r, http.StatusOK, "logout.html", nil, pageData{ConfirmURL: confirmURL})
 }
 
 // authorizeError is the page of an authorization request that cannot go

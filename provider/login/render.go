@@ -34,6 +34,9 @@ type pageData struct {
 	// RetryURL is the sign-in page again, on an error page whose sign-in
 	// may still succeed with another try (another passkey, a fresh nonce).
 	RetryURL string
+	// ConfirmURL ends the browser's sessions, on the page that asks
+	// before a logout no ID token vouches for.
+	ConfirmURL string
 }
 
 // titles are the pages' titles; the login page's names the app.
@@ -41,6 +44,7 @@ var titles = map[string]string{
 	"login.html":      "Sign in",
 	"error.html":      "Sign-in problem",
 	"logged-out.html": "Signed out",
+	"logout.html":     "Sign out",
 }
 
 // retryable are the errors after which the same auth request can still be

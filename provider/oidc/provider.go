@@ -67,6 +67,8 @@ type Deps struct {
 // Provider is the OpenID Connect provider.
 type Provider struct {
 	errorPage atomic.Pointer[ErrorPage]
+	// logoutPage asks before a logout without an id_token_hint.
+	logoutPage atomic.Pointer[LogoutPage]
 	masterKey []byte
 	op        *op.Provider
 	handler   http.Handler
@@ -250,8 +252,10 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 		switch path {
 		case "/authorize":
 			h = p.withErrorPage(p.withBrowser(p.withRequestObject(h)))
-		case "/authorize/callback", "/end_session":
+		case "/authorize/callback":
 			h = p.withErrorPage(p.withBrowser(h))
+		case "/end_session":
+			h = p.withErrorPage(p.withBrowser(p.withLogoutConfirm(h)))
 		}
 		r.Any(path, gin.WrapH(withOutage(withForm(h))))
 	}

@@ -3,9 +3,11 @@ package oidc_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -363,4 +365,60 @@ func TestRevokeRefreshTokenWithAccessHint(t *testing.T) {
 // postFormAs posts a form without Basic credentials (they are in the form).
 func (h *harness) postFormAs(path string, form url.Values) (int, map[string]any) {
 	return h.postForm(path, form, false)
+}
+
+// A logout request without an id_token_hint (a link any site can send a
+// browser to) ends nothing until the person confirms it on passbridge's
+// page; the page's link is bound to this browser and carries the request
+// on.
+func TestEndSessionWithoutHintAsks(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("jude")
+		u, f := h.authorizeURL(h.confidential, nil)
+		h.mustExchange(f, b.signIn(u))
+		alive := func() int {
+			t.Helper()
+			s, err := h.store.ListSessions(h.ctx, h.app.ID, mustUserID(t, h, "jude"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(s)
+		}
+		q := url.Values{"client_id": {h.confidential.ID}, "post_logout_redirect_uri": {"https://rp.example/bye"}, "state": {"s2"}}
+		res := b.get(h.issuer + "/end_session?" + q.Encode())
+		page, _ := io.ReadAll(res.Body)
+		m := regexp.MustCompile(`id="confirm-sign-out" href="([^"]+)"`).FindSubmatch(page)
+		if res.StatusCode != http.StatusOK || m == nil || alive() != 1 {
+			t.Fatalf("end_session without a hint: %d, %d sessions, page %.300s", res.StatusCode, alive(), page)
+		}
+		confirm, err := url.Parse(html.UnescapeString(string(m[1])))
+		if err != nil || confirm.Query().Get("state") != "s2" || confirm.Query().Get("client_id") != h.confidential.ID {
+			t.Fatalf("confirmation link %q: %v", m[1], err)
+		}
+
+		// A forged token, or this browser's link followed by another
+		// browser holding a session, asks again.
+		forged := confirm.Query()
+		forged.Set("logout_confirm", "x"+forged.Get("logout_confirm")[1:])
+		if res := b.get(h.issuer + "/end_session?" + forged.Encode()); res.StatusCode != http.StatusOK || alive() != 1 {
+			t.Fatalf("forged confirmation: %d, %d sessions", res.StatusCode, alive())
+		}
+		other := h.newBrowser(softauthn.Options{BackupEligible: true})
+		other.register("kim")
+		u, f = h.authorizeURL(h.confidential, nil)
+		h.mustExchange(f, other.signIn(u))
+		if res := other.get(h.issuer + confirm.String()); res.StatusCode != http.StatusOK {
+			t.Fatalf("another browser's confirmation link: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+		if s, _ := h.store.ListSessions(h.ctx, h.app.ID, mustUserID(t, h, "kim")); len(s) != 1 {
+			t.Fatalf("the other browser's session ended on a link that was not its own")
+		}
+
+		res = b.get(h.issuer + confirm.String())
+		loc, err := res.Location()
+		if err != nil || loc.Host != "rp.example" || loc.Query().Get("state") != "s2" || alive() != 0 {
+			t.Fatalf("confirmed: %d %v %v, %d sessions", res.StatusCode, loc, err, alive())
+		}
+	})
 }
