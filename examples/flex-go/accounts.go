@@ -112,13 +112,20 @@ func (a *accounts) save() error {
 // reserve claims name for a new sign-up and returns the token that the
 // reserving browser must bring back. It refuses (ok false) when the account
 // exists or another browser's reservation of it has not lapsed.
-func (a *accounts) reserve(name string) (token string, ok bool, err error) {
+func (a *accounts) reserve(name, held string) (token string, ok bool, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if acc, found := a.byName[name]; found && (acc.Active || a.now().Before(acc.Until)) {
+	acc, found := a.byName[name]
+	// The browser holding the reservation may ask again (after a
+	// cancelled passkey prompt): its reservation starts over, same token.
+	mine := found && !acc.Active && held != "" && subtle.ConstantTimeCompare(acc.TokenHash, digest(held)) == 1
+	if found && (acc.Active || a.now().Before(acc.Until)) && !mine {
 		return "", false, nil
 	}
-	token = rand.Text()
+	token = held
+	if !mine {
+		token = rand.Text()
+	}
 	a.byName[name] = &account{TokenHash: digest(token), Until: a.now().Add(reservationLifetime)}
 	return token, true, a.save()
 }

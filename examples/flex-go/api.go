@@ -75,7 +75,11 @@ func (a *app) register(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, taken)
 			return
 		}
-		token, ok, err := a.accounts.reserve(name)
+		var held string
+		if c, err := r.Cookie(signupCookie); err == nil {
+			held = c.Value
+		}
+		token, ok, err := a.accounts.reserve(name, held)
 		if err != nil {
 			a.fail(w, r, err)
 			return
