@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -90,25 +92,95 @@ func configFromEnv(getenv func(string) string) (Config, error) {
 		StepUpACR:             getenv("STEP_UP_ACR"),
 		Listen:                getenv("LISTEN"),
 	}
-	var secretErr error
-	if file := getenv("OIDC_CLIENT_SECRET_FILE"); file != "" {
-		if cfg.ClientSecret != "" {
-			secretErr = errors.New("set OIDC_CLIENT_SECRET or OIDC_CLIENT_SECRET_FILE, not both")
-		} else if secret, err := readSecretFile(file); err != nil {
-			secretErr = fmt.Errorf("OIDC_CLIENT_SECRET_FILE: %w", err)
+	// credErr is the one thing to say about the credentials it covers when
+	// the file they should come from is wrong.
+	var (
+		credErr    error
+		covers     = []error{errMissingSecret}
+		registered *clientFile
+	)
+	file, secretFile := getenv("OIDC_CLIENT_FILE"), getenv("OIDC_CLIENT_SECRET_FILE")
+	if file != "" {
+		covers = append(covers, errMissingClientID)
+	}
+	switch {
+	case file != "" && (cfg.ClientID != "" || cfg.ClientSecret != "" || secretFile != ""):
+		credErr = errors.New("set OIDC_CLIENT_FILE, or OIDC_CLIENT_ID with OIDC_CLIENT_SECRET(_FILE), not both")
+	case file != "":
+		cf, err := readClientFile(file)
+		if err != nil {
+			credErr = fmt.Errorf("OIDC_CLIENT_FILE: %w", err)
+		} else {
+			cfg.ClientID, cfg.ClientSecret, registered = cf.ClientID, cf.ClientSecret, &cf
+		}
+	case secretFile != "" && cfg.ClientSecret != "":
+		credErr = errors.New("set OIDC_CLIENT_SECRET or OIDC_CLIENT_SECRET_FILE, not both")
+	case secretFile != "":
+		secret, err := readSecretFile(secretFile)
+		if err != nil {
+			credErr = fmt.Errorf("OIDC_CLIENT_SECRET_FILE: %w", err)
 		} else {
 			cfg.ClientSecret = secret
 		}
 	}
 	cfg.setDefaults()
-	errs := []error{secretErr}
+	errs := []error{credErr}
 	for _, err := range cfg.problems() {
-		// An unreadable file is the one thing to say about the secret.
-		if secretErr == nil || err != errMissingSecret {
+		if credErr == nil || !slices.Contains(covers, err) {
 			errs = append(errs, err)
 		}
 	}
+	if registered != nil {
+		errs = append(errs, registered.problems(cfg)...)
+	}
 	return cfg, errors.Join(errs...)
+}
+
+// clientFile is the client as `passbridge clients create --json` prints
+// it (and --output-file writes it), with its secret: the fields this app
+// reads.
+type clientFile struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	// The URIs the client has registered; nil when the file does not say.
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+}
+
+// readClientFile reads a client file and checks that it has what this app
+// needs: a confidential client's ID and secret.
+func readClientFile(name string) (clientFile, error) {
+	raw, err := os.ReadFile(name)
+	if err != nil {
+		return clientFile{}, err
+	}
+	var cf clientFile
+	if err := json.Unmarshal(raw, &cf); err != nil {
+		return clientFile{}, fmt.Errorf("%s is not a client as passbridge clients create --json prints it: %v", name, err)
+	}
+	switch {
+	case cf.ClientID == "":
+		return clientFile{}, fmt.Errorf("%s has no client_id", name)
+	case cf.ClientSecret == "":
+		return clientFile{}, fmt.Errorf("%s has no client_secret: this app signs in as a confidential client (create it without --public)", name)
+	}
+	return cf, nil
+}
+
+// problems reports the app's URLs that the client in the file has not
+// registered: passbridge would refuse them, at the first sign-in or
+// sign-out, with a less helpful message.
+func (cf clientFile) problems(cfg Config) []error {
+	var errs []error
+	if cf.RedirectURIs != nil && !slices.Contains(cf.RedirectURIs, cfg.RedirectURL) {
+		errs = append(errs, fmt.Errorf("OIDC_REDIRECT_URL %q is not among the client's redirect URIs in OIDC_CLIENT_FILE: %s",
+			cfg.RedirectURL, strings.Join(cf.RedirectURIs, " ")))
+	}
+	if cf.PostLogoutRedirectURIs != nil && !slices.Contains(cf.PostLogoutRedirectURIs, cfg.PostLogoutRedirectURL) {
+		errs = append(errs, fmt.Errorf("OIDC_POST_LOGOUT_REDIRECT_URL %q is not among the client's post-logout redirect URIs in OIDC_CLIENT_FILE: %s",
+			cfg.PostLogoutRedirectURL, strings.Join(cf.PostLogoutRedirectURIs, " ")))
+	}
+	return errs
 }
 
 // readSecretFile reads a secret from a file, without the line break an
@@ -146,7 +218,10 @@ func (c *Config) setDefaults() {
 	}
 }
 
-var errMissingSecret = errors.New("OIDC_CLIENT_SECRET (or OIDC_CLIENT_SECRET_FILE) is required")
+var (
+	errMissingClientID = errors.New("OIDC_CLIENT_ID is required (or OIDC_CLIENT_FILE)")
+	errMissingSecret   = errors.New("OIDC_CLIENT_SECRET (or OIDC_CLIENT_SECRET_FILE) is required")
+)
 
 // validate reports every problem of c at once.
 func (c Config) validate() error { return errors.Join(c.problems()...) }
@@ -159,7 +234,7 @@ func (c Config) problems() []error {
 		errs = append(errs, fmt.Errorf("PASSBRIDGE_ISSUER: %w", err))
 	}
 	if c.ClientID == "" {
-		errs = append(errs, errors.New("OIDC_CLIENT_ID is required"))
+		errs = append(errs, errMissingClientID)
 	}
 	if c.ClientSecret == "" {
 		errs = append(errs, errMissingSecret)

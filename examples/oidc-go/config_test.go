@@ -114,3 +114,71 @@ func TestConfigLogValue(t *testing.T) {
 		t.Errorf("logged %s", buf.String())
 	}
 }
+
+// TestConfigClientFile: the client's ID and secret from the JSON that
+// `passbridge clients create --json` prints (or --output-file writes), and
+// every way that file can be wrong.
+func TestConfigClientFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// As the CLI prints it, with fields this app does not read.
+	file := write("client.json", `{
+  "client_id": "c0ffee",
+  "client_secret": "pbcs_from_file",
+  "app_id": "app1",
+  "auth_method": "client_secret_basic",
+  "redirect_uris": ["http://localhost:3000/callback"],
+  "post_logout_redirect_uris": ["http://localhost:3000/"],
+  "jwks": null,
+  "require_uv": false
+}
+`)
+	vars := map[string]string{"OIDC_CLIENT_FILE": file, "OIDC_REDIRECT_URL": "http://localhost:3000/callback"}
+	cfg, err := configFromEnv(env(vars))
+	if err != nil || cfg.ClientID != "c0ffee" || cfg.ClientSecret != "pbcs_from_file" {
+		t.Fatalf("client from a file: %q %q %v", cfg.ClientID, cfg.ClientSecret, err)
+	}
+	// A file that says nothing of the URIs leaves them to passbridge.
+	bare := write("bare.json", `{"client_id": "c0ffee", "client_secret": "pbcs_x"}`)
+	if _, err := configFromEnv(env(map[string]string{"OIDC_CLIENT_FILE": bare})); err != nil {
+		t.Errorf("a file with the ID and secret only: %v", err)
+	}
+
+	for name, tc := range map[string]struct {
+		vars map[string]string
+		want []string
+	}{
+		"and an ID":         {map[string]string{"OIDC_CLIENT_FILE": file, "OIDC_CLIENT_ID": "c"}, []string{"set OIDC_CLIENT_FILE, or OIDC_CLIENT_ID"}},
+		"and a secret":      {map[string]string{"OIDC_CLIENT_FILE": file, "OIDC_CLIENT_SECRET": "s"}, []string{"not both"}},
+		"and a secret file": {map[string]string{"OIDC_CLIENT_FILE": file, "OIDC_CLIENT_SECRET_FILE": file}, []string{"not both"}},
+		"no file":           {map[string]string{"OIDC_CLIENT_FILE": filepath.Join(dir, "missing")}, []string{"OIDC_CLIENT_FILE: open"}},
+		"not JSON":          {map[string]string{"OIDC_CLIENT_FILE": write("text", "pbcs_x\n")}, []string{"is not a client as passbridge clients create --json prints it"}},
+		"no ID":             {map[string]string{"OIDC_CLIENT_FILE": write("noid.json", `{"client_secret": "s"}`)}, []string{"has no client_id"}},
+		"public client": {map[string]string{"OIDC_CLIENT_FILE": write("public.json", `{"client_id": "c", "auth_method": "none"}`)},
+			[]string{"has no client_secret: this app signs in as a confidential client"}},
+		"other URLs": {map[string]string{"OIDC_CLIENT_FILE": file, "OIDC_REDIRECT_URL": "http://localhost:3001/callback"}, []string{
+			`OIDC_REDIRECT_URL "http://localhost:3001/callback" is not among the client's redirect URIs in OIDC_CLIENT_FILE: http://localhost:3000/callback`,
+			`OIDC_POST_LOGOUT_REDIRECT_URL "http://localhost:3001/" is not among the client's post-logout redirect URIs in OIDC_CLIENT_FILE: http://localhost:3000/`,
+		}},
+		"no post-logout URI": {map[string]string{"OIDC_REDIRECT_URL": "http://localhost:3000/callback",
+			"OIDC_CLIENT_FILE": write("nologout.json", `{"client_id": "c", "client_secret": "s", "redirect_uris": ["http://localhost:3000/callback"], "post_logout_redirect_uris": []}`)},
+			[]string{`OIDC_POST_LOGOUT_REDIRECT_URL "http://localhost:3000/" is not among the client's post-logout redirect URIs in OIDC_CLIENT_FILE: `}},
+	} {
+		_, err := configFromEnv(env(tc.vars))
+		for _, want := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", name, err, want)
+			}
+		}
+		// The file's problem is the one thing said about the credentials.
+		if err != nil && strings.Contains(err.Error(), "is required") {
+			t.Errorf("%s: also says a credential is missing: %v", name, err)
+		}
+	}
+}

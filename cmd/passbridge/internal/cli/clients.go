@@ -115,59 +115,6 @@ func (c *cli) withClientStore(cmd *cobra.Command, needKey bool, fn func(ctx cont
 	})
 }
 
-func (c *cli) clientsCreate() *cobra.Command {
-	var (
-		appID string
-		f     clientFlags
-	)
-	cmd := &cobra.Command{
-		Use:   "create --app APP_ID --redirect-uri U [--redirect-uri U2 …] [flags]",
-		Short: "Register a client; a confidential client's secret is printed once",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			now := c.now()
-			cl := storage.Client{
-				ID:              storage.NewID(),
-				AppID:           appID,
-				AuthMethod:      storage.AuthMethodBasic,
-				AccessTokenType: oidc.AccessTokenOpaque,
-				CreatedAt:       now,
-				UpdatedAt:       now,
-			}
-			cl, problems := f.apply(cmd, cl)
-			if len(problems) > 0 {
-				return errors.New("invalid client: " + strings.Join(problems, "; "))
-			}
-			return c.withClientStore(cmd, hasSecret(cl.AuthMethod), func(ctx context.Context, st storage.Store, masterKey []byte) error {
-				var secret string
-				if hasSecret(cl.AuthMethod) {
-					var err error
-					if secret, err = issueSecret(&cl, masterKey); err != nil {
-						return err
-					}
-				}
-				err := st.InTx(ctx, func(tx storage.Store) error {
-					if _, err := getApp(ctx, tx, appID); err != nil {
-						return err
-					}
-					if err := tx.CreateClient(ctx, cl); err != nil {
-						return fmt.Errorf("create client: %w", err)
-					}
-					return c.audit(ctx, tx, appID, "client.created", map[string]string{"client_id": cl.ID, "auth_method": cl.AuthMethod})
-				})
-				if err != nil {
-					return err
-				}
-				return c.printClient(cl, secret)
-			})
-		},
-	}
-	cmd.Flags().StringVar(&appID, "app", "", "app ID (required)")
-	f.define(cmd, false)
-	_ = cmd.MarkFlagRequired("app")
-	return cmd
-}
-
 func (c *cli) clientsGet() *cobra.Command {
 	return &cobra.Command{
 		Use:   "get CLIENT_ID",

@@ -66,6 +66,7 @@ func NewRoot(env Env) *cobra.Command {
 		c.apiKeysCommand(),
 		c.clientsCommand(),
 		c.keysCommand(),
+		c.healthcheckCommand(),
 		c.versionCommand(),
 	)
 	return root
