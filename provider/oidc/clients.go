@@ -31,9 +31,10 @@ func (c *client) GetID() string                    { return c.ID }
 func (c *client) RedirectURIs() []string           { return c.Client.RedirectURIs }
 func (c *client) PostLogoutRedirectURIs() []string { return c.Client.PostLogoutRedirectURIs }
 
-// ApplicationType: a public client is a browser app or a native one; op
-// only uses it to allow http://localhost redirects for native apps, which
-// exact matching makes moot.
+// ApplicationType: a public client is a browser app or a native one. op
+// uses it to decide which http:// redirect URIs it admits (see DevMode)
+// and lets native apps' loopback redirects take any port, which exact
+// matching forbids: no client is native here.
 func (c *client) ApplicationType() op.ApplicationType {
 	if c.Client.AuthMethod == storage.AuthMethodNone {
 		return op.ApplicationTypeUserAgent
@@ -70,7 +71,12 @@ func (c *client) IDTokenLifetime() time.Duration {
 	return c.idTokenTTL
 }
 
-func (c *client) DevMode() bool { return false }
+// DevMode, in op, only admits an http:// redirect URI that matched a
+// registered one exactly; registration admits http:// only on loopback
+// hosts (localhost, 127.0.0.1, [::1]), for development and native apps.
+// Without it op refuses a public client's http://localhost redirect URI
+// that it registered.
+func (c *client) DevMode() bool { return true }
 
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }

@@ -76,9 +76,11 @@ func (b *browserOrigins) load(ctx context.Context) (map[string]bool, error) {
 // only, no credentials (tokens travel in headers and bodies, not cookies).
 func (b *browserOrigins) corsOptions() *cors.Options {
 	return &cors.Options{
-		AllowOriginFunc:  b.allowed,
-		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept"},
+		AllowOriginFunc: b.allowed,
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:  []string{"Authorization", "Content-Type", "Accept"},
+		// A browser app reads why userinfo refused its token.
+		ExposedHeaders:   []string{"WWW-Authenticate"},
 		AllowCredentials: false,
 		MaxAge:           600,
 	}

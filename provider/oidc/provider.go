@@ -69,14 +69,14 @@ type Provider struct {
 	errorPage atomic.Pointer[ErrorPage]
 	// logoutPage asks before a logout without an id_token_hint.
 	logoutPage atomic.Pointer[LogoutPage]
-	masterKey []byte
-	op        *op.Provider
-	handler   http.Handler
-	storage   *opStorage
-	store     storage.Store
-	issuer    string
-	cookies   web.Cookies
-	cfg       Config
+	masterKey  []byte
+	op         *op.Provider
+	handler    http.Handler
+	storage    *opStorage
+	store      storage.Store
+	issuer     string
+	cookies    web.Cookies
+	cfg        Config
 }
 
 // New builds the provider.
@@ -256,6 +256,8 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 			h = p.withErrorPage(p.withBrowser(h))
 		case "/end_session":
 			h = p.withErrorPage(p.withBrowser(p.withLogoutConfirm(h)))
+		case "/userinfo":
+			h = withBearerErrors(h)
 		}
 		r.Any(path, gin.WrapH(withOutage(withForm(h))))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/provider/providertest"
+	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 	"golang.org/x/oauth2"
 )
@@ -279,4 +280,30 @@ func TestCodeNotSpentByWrongExchange(t *testing.T) {
 			t.Fatalf("the client's own exchange after the refused ones: %v", err)
 		}
 	})
+}
+
+// A loopback http:// redirect URI a client registered (development, a
+// single-page app on localhost) is admitted for public and confidential
+// clients alike, and only exactly: another port or path is refused.
+func TestLoopbackRedirectURI(t *testing.T) {
+	h := newHarness(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+	b := h.newBrowser(softauthn.Options{BackupEligible: true})
+	const registered = "http://localhost:3001/callback.html"
+	for _, c := range []storage.Client{h.public, h.confidential} {
+		if _, err := h.store.UpdateClient(h.ctx, c.ID, func(c storage.Client) (storage.Client, error) {
+			c.RedirectURIs = append(c.RedirectURIs, registered)
+			return c, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		q := url.Values{"client_id": {c.ID}, "redirect_uri": {registered}, "response_type": {"code"},
+			"scope": {"openid"}, "state": {"st"}, "code_challenge": {strings.Repeat("a", 43)}, "code_challenge_method": {"S256"}}
+		b.authorize(h.issuer + "/authorize?" + q.Encode()).authRequestID(t)
+		for _, other := range []string{"http://localhost:3002/callback.html", "http://localhost:3001/other", "http://127.0.0.1:3001/callback.html"} {
+			r := b.authorize(h.issuer + "/authorize?" + with(q, "redirect_uri", other).Encode())
+			if r.status != http.StatusBadRequest || r.callback != nil {
+				t.Errorf("%s, registered %s: %d %s", other, registered, r.status, r.url)
+			}
+		}
+	}
 }

@@ -422,3 +422,47 @@ func TestEndSessionWithoutHintAsks(t *testing.T) {
 		}
 	})
 }
+
+// userinfo refuses as a protected resource does (RFC 6750 §3.1, OIDC Core
+// §5.3.3): 401 with WWW-Authenticate, invalid_token for a token that is
+// malformed, revoked or unknown, no error code in the header without one.
+func TestUserinfoBearerErrors(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		b := h.newBrowser(softauthn.Options{BackupEligible: true})
+		b.register("lena")
+		u, f := h.authorizeURL(h.confidential, nil)
+		tok := h.mustExchange(f, b.signIn(u))
+		call := func(header string) (int, string, map[string]any) {
+			t.Helper()
+			req, _ := http.NewRequestWithContext(h.ctx, http.MethodGet, h.issuer+"/userinfo", nil)
+			if header != "" {
+				req.Header.Set("Authorization", header)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			_ = json.NewDecoder(res.Body).Decode(&out)
+			return res.StatusCode, res.Header.Get("WWW-Authenticate"), out
+		}
+		if status, _, out := call("Bearer " + tok.AccessToken); status != http.StatusOK || out["sub"] != "lena" {
+			t.Fatalf("userinfo with a live token: %d %v", status, out)
+		}
+		if status, www, out := call(""); status != http.StatusUnauthorized || www != "Bearer" || out["error"] != "invalid_request" {
+			t.Errorf("without a token: %d %q %v", status, www, out)
+		}
+		if status, www, out := call("Bearer not-a-token"); status != http.StatusUnauthorized ||
+			!strings.HasPrefix(www, `Bearer error="invalid_token"`) || out["error"] != "invalid_token" {
+			t.Errorf("a malformed token: %d %q %v", status, www, out)
+		}
+		if status, _ := h.postForm("/revoke", url.Values{"token": {tok.AccessToken}}, true); status != http.StatusOK {
+			t.Fatalf("revoke: %d", status)
+		}
+		if status, www, out := call("Bearer " + tok.AccessToken); status != http.StatusUnauthorized ||
+			!strings.HasPrefix(www, `Bearer error="invalid_token"`) || out["error"] != "invalid_token" {
+			t.Errorf("a revoked token: %d %q %v", status, www, out)
+		}
+	})
+}
