@@ -1,9 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -126,5 +128,27 @@ func TestErrorAfterWrite(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "late failure") {
 		t.Fatalf("late error not logged: %s", logs)
+	}
+}
+
+// A request its client abandoned is recorded as 499, at info level: no
+// 500 and no error line for something that did not fail.
+func TestErrorWriterClientGone(t *testing.T) {
+	r, logs := newEngine(t, 0)
+	r.GET("/x", httpapi.Handle(func(c *gin.Context) error {
+		return fmt.Errorf("load: %w", c.Request.Context().Err())
+	}))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, "GET", "/x", nil)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	if w.Code != httpapi.StatusClientClosedRequest {
+		t.Fatalf("status %d, want 499", w.Code)
+	}
+	for _, l := range logs.lines(t) {
+		if l["level"] == "ERROR" {
+			t.Fatalf("an abandoned request logged an error: %v", l)
+		}
 	}
 }

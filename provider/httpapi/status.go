@@ -64,6 +64,10 @@ func toError(err error, log *slog.Logger) *Error {
 	return Wrap(err, http.StatusInternalServerError, CodeInternal, msgInternal)
 }
 
+// StatusClientClosedRequest is recorded for a request whose client went
+// away before the answer (nginx's 499): not a server failure.
+const StatusClientClosedRequest = 499
+
 // writeError writes e as the response and logs what the operator needs: every
 // server-side failure with its cause, client errors at debug level only.
 func writeError(c *gin.Context, err error) {
@@ -71,8 +75,13 @@ func writeError(c *gin.Context, err error) {
 	e := toError(err, log)
 	switch {
 	case c.Request.Context().Err() != nil && errors.Is(err, context.Canceled):
-		// The client went away; nobody reads the answer and nothing failed.
+		// The client went away; nobody reads the answer and nothing
+		// failed: the access log and the metrics say 499, not a 500.
 		log.Debug("request canceled by the client", "err", err)
+		if !c.Writer.Written() {
+			c.AbortWithStatus(StatusClientClosedRequest)
+		}
+		return
 	case e.Status >= 500:
 		log.Error("request failed", "status", e.Status, "code", e.Code, "err", err)
 	default:
