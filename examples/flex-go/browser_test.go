@@ -1,3 +1,5 @@
+//go:build e2e
+
 package main
 
 import (
@@ -13,43 +15,48 @@ import (
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
+	"github.com/passbridge/passbridge/examples/internal/exampletest"
 	"github.com/passbridge/passbridge/provider/browsertest"
 )
 
-// waitLimit bounds every wait for the page. Each step takes well under a
-// second; the bound only turns a hang (a WebAuthn prompt nobody answers)
-// into a failure instead of a stuck test run.
-const waitLimit = 20 * time.Second
-
 // page is one Chromium tab on the example's page, with a virtual
-// authenticator.
+// authenticator. Its methods take the test (or step) they run in.
 type page struct {
-	ctx  context.Context
-	auth webauthn.AuthenticatorID
+	ctx     context.Context
+	browser *browsertest.Browser
+	auth    webauthn.AuthenticatorID
 }
 
-// openPage launches a fresh headless Chromium (its own profile), adds a
+// openPage launches a fresh headless Chromium (its own profile) with a
 // virtual platform authenticator that holds resident keys and verifies the
 // user, and opens url.
 func openPage(t *testing.T, url string) *page {
 	t.Helper()
-	b := browsertest.Start(t)
-	ctx := b.Ctx
+	tab := exampletest.NewTab(t)
 	// Test instrumentation, not part of the page: it stands in for the
 	// person in front of the autofill (see autofillProbe).
-	_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+	_, err := chromedp.Call(tab.Ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
 		Source: autofillProbe,
 	})
 	if err != nil {
 		t.Fatalf("add the autofill probe: %v", err)
 	}
-	p := &page{ctx: ctx, auth: b.Authenticator}
-	navCtx, cancelNav := context.WithTimeout(ctx, waitLimit)
-	defer cancelNav()
-	if err := chromedp.Do(navCtx, chromedp.Navigate(url)); err != nil {
-		t.Fatalf("open %s: %v", url, err)
-	}
-	return p
+	tab.Navigate(url)
+	return &page{ctx: tab.Ctx, browser: tab.Browser, auth: tab.Browser.Authenticator}
+}
+
+// in runs fn with the page's tab for test t; when fn fails t, the log says
+// what the page showed.
+func (p *page) in(t *testing.T, fn func(tab *exampletest.Tab)) {
+	t.Helper()
+	done := false
+	defer func() {
+		if !done {
+			t.Logf("the page shows %q", p.describe())
+		}
+	}()
+	fn(&exampletest.Tab{T: t, Ctx: p.ctx, Browser: p.browser})
+	done = true
 }
 
 // autofillProbe is the person in front of the username field's autofill.
@@ -106,7 +113,7 @@ const autofillProbe = `(() => {
 // key.
 func (p *page) typeUsername(t *testing.T, name string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(p.ctx, exampletest.WaitLimit)
 	defer cancel()
 	field := chromedp.ID("username")
 	// chromedp.Clear resets the value attribute only, which a field that
@@ -123,11 +130,7 @@ func (p *page) typeUsername(t *testing.T, name string) {
 // click clicks the enabled button with id.
 func (p *page) click(t *testing.T, id string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.WaitEnabled(chromedp.ID(id)), chromedp.Click(chromedp.ID(id))); err != nil {
-		t.Fatalf("click #%s: %v (page shows %q)", id, err, p.describe(t))
-	}
+	p.in(t, func(tab *exampletest.Tab) { tab.ClickInPage(id) })
 }
 
 // waitSignedOut waits until the page offers sign-in and sign-up, ready to
@@ -183,18 +186,11 @@ func (p *page) pickFromAutofill(t *testing.T) {
 // poll waits until the JavaScript expression is true in the page.
 func (p *page) poll(t *testing.T, what, expr string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
-		chromedp.WithPollingInterval(10*time.Millisecond), chromedp.WithPollingTimeout(waitLimit)))
-	if err != nil {
-		t.Fatalf("wait for %s: %v (page shows %q)", what, err, p.describe(t))
-	}
+	p.in(t, func(tab *exampletest.Tab) { tab.Until(what, expr) })
 }
 
 // describe says what the page shows, for failure reports.
-func (p *page) describe(t *testing.T) string {
-	t.Helper()
+func (p *page) describe() string {
 	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
@@ -212,25 +208,15 @@ func (p *page) describe(t *testing.T) string {
 // eval evaluates a JavaScript expression that yields a string.
 func (p *page) eval(t *testing.T, expr string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return s
+	var v string
+	p.in(t, func(tab *exampletest.Tab) { v = tab.Eval(expr) })
+	return v
 }
 
 // evalBool evaluates a JavaScript expression that yields a boolean.
 func (p *page) evalBool(t *testing.T, expr string) bool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
+	return p.eval(t, "String("+expr+")") == "true"
 }
 
 // meAnswer is what GET /api/me answers the page's browser, with its status.
@@ -246,7 +232,7 @@ type meAnswer struct {
 // the page does.
 func (p *page) me(t *testing.T) meAnswer {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(p.ctx, exampletest.WaitLimit)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[meAnswer](
 		`fetch("/api/me").then(async (r) => ({ status: r.status, ...(await r.json()) }))`, chromedp.EvalAwaitPromise))
@@ -301,7 +287,7 @@ func (p *page) setScheme(t *testing.T, scheme string) {
 // reload loads the page again and waits until it shows username signed in.
 func (p *page) reload(t *testing.T, username string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(p.ctx, exampletest.WaitLimit)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
 		t.Fatalf("reload: %v", err)
@@ -346,7 +332,7 @@ type deviceRow struct {
 // rows reads the page's passkey table.
 func (p *page) rows(t *testing.T) []deviceRow {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(p.ctx, exampletest.WaitLimit)
 	defer cancel()
 	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]deviceRow](`[...document.querySelectorAll("#device-rows tr")].map((tr) => {
 		const text = (sel) => tr.querySelector(sel)?.textContent.trim() ?? "";
@@ -376,11 +362,11 @@ func (p *page) waitRows(t *testing.T, n int) []deviceRow {
 // clickRow clicks the button of class button in the table row of device id.
 func (p *page) clickRow(t *testing.T, id, button string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(p.ctx, exampletest.WaitLimit)
 	defer cancel()
 	sel := chromedp.CSS(fmt.Sprintf(`#device-rows tr[data-device-id=%s] button.%s`, strconv.Quote(id), button))
 	if err := chromedp.Do(ctx, chromedp.WaitEnabled(sel), chromedp.Click(sel)); err != nil {
-		t.Fatalf("click %s: %v (page shows %q)", sel, err, p.describe(t))
+		t.Fatalf("click %s: %v (page shows %q)", sel, err, p.describe())
 	}
 }
 
@@ -388,7 +374,7 @@ func (p *page) clickRow(t *testing.T, id, button string) {
 // does, and returns the status and the answer's code.
 func (p *page) fetchStatus(t *testing.T, method, path string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+	ctx, cancel := context.WithTimeout(p.ctx, exampletest.WaitLimit)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
 		Status int    `json:"status"`

@@ -22,7 +22,7 @@ func (p *person) signUp(name string) {
 // does, and returns the nonce.
 func (p *person) authenticate(tx string, mods ...softauthn.Mod) string {
 	p.t.Helper()
-	client := p.s.passbridge + "/v1/apps/" + p.s.appID + "/authenticate/transactions/webauthn/"
+	client := p.s.Issuer + "/v1/apps/" + p.s.appID + "/authenticate/transactions/webauthn/"
 	status, out := p.call(client+"start", map[string]string{"transaction_id": tx}, p.s.site)
 	if status != http.StatusOK {
 		p.t.Fatalf("authenticate start: %d %v", status, out)

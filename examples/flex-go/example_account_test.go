@@ -1,3 +1,5 @@
+//go:build e2e
+
 package main
 
 import (
@@ -9,11 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/examples/internal/exampletest"
 )
 
 // onePasswordAAGUID is 1Password's AAGUID, which passbridge's authenticator
@@ -24,7 +28,7 @@ var onePasswordAAGUID = uuid.MustParse("bada5566-a7aa-401f-bd96-45619a55120d")
 // passkey table with its icons, adding a passkey, renaming, confirming
 // "Delete my data" with a passkey, and removing passkeys down to the last
 // one, which the page and the backend keep.
-func accountSteps(t *testing.T, s *stack, p *page) {
+func accountSteps(t *testing.T, s *stack, rec *recorder, p *page) {
 	step(t, "sign in again", func(t *testing.T) {
 		p.typeUsername(t, "")
 		p.click(t, "sign-in")
@@ -56,6 +60,7 @@ func accountSteps(t *testing.T, s *stack, p *page) {
 		// The first authenticator would refuse a second passkey of alice's
 		// (excludeCredentials): the new one is made on another.
 		p.replaceAuthenticator(t)
+		s.Clock.Advance(time.Second) // made after the first
 		p.click(t, "add-passkey")
 		rows := p.waitRows(t, 2)
 		ids := deviceIDs(t, s, "alice")
@@ -126,7 +131,7 @@ func accountSteps(t *testing.T, s *stack, p *page) {
 
 		p.clickRow(t, synced, "rename")
 		p.poll(t, "the rename dialog", `document.getElementById("rename-dialog").open`)
-		ctx, cancel := context.WithTimeout(p.ctx, waitLimit)
+		ctx, cancel := context.WithTimeout(p.ctx, exampletest.WaitLimit)
 		defer cancel()
 		err := chromedp.Do(ctx,
 			chromedp.Evaluate[chromedp.Void](`document.getElementById("rename-input").value = ""`),
@@ -146,14 +151,14 @@ func accountSteps(t *testing.T, s *stack, p *page) {
 		if me := p.me(t); me.DataDeletionConfirmedAt != nil {
 			t.Fatalf("deletion confirmed before the button: %v", *me.DataDeletionConfirmedAt)
 		}
-		s.rec.take()
+		rec.take()
 		p.click(t, "delete-data")
 		p.poll(t, "the confirmation", `document.getElementById("data-deletion").textContent.startsWith("Deletion of your data confirmed ") && `+
 			`document.getElementById("status").textContent === "Deletion of your data confirmed."`)
 		if me := p.me(t); me.DataDeletionConfirmedAt == nil {
 			t.Error("/api/me shows no confirmed deletion")
 		}
-		if !hasCall(s.rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", true) {
+		if !hasCall(rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", true) {
 			t.Error("no authenticate finish bound to a transaction reached passbridge")
 		}
 		// The passkey on this device answered: its use shows in the table.

@@ -1,16 +1,21 @@
+//go:build e2e
+
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/passbridge/passbridge/provider/browsertest"
+	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
 // TestBrowserFlexExample drives the example's real page in headless
@@ -23,12 +28,17 @@ import (
 // from the username field's autofill. Signed in again, the account's steps
 // follow (accountSteps): the passkey table and its icons, adding, renaming
 // and removing passkeys, and confirming "Delete my data" with a passkey.
-// The steps build on each other and stop at the first failure.
+// The steps build on each other and stop at the first failure. It runs on
+// each of passbridge's store engines.
 func TestBrowserFlexExample(t *testing.T) {
-	if _, err := os.Stat(browsertest.ChromiumPath); err != nil {
-		t.Skipf("real-browser test skipped: no Chromium at %s (apt-get install chromium)", browsertest.ChromiumPath)
+	for _, engine := range []string{sqlstoretest.SQLite, sqlstoretest.Postgres} {
+		t.Run(engine, func(t *testing.T) { testBrowserFlexExample(t, engine) })
 	}
-	s := startStack(t)
+}
+
+func testBrowserFlexExample(t *testing.T, engine string) {
+	rec := &recorder{}
+	s := startStackWith(t, stackOptions{engine: engine, wrap: rec.wrap})
 	p := openPage(t, s.site+"/")
 	p.waitSignedOut(t)
 
@@ -36,7 +46,7 @@ func TestBrowserFlexExample(t *testing.T) {
 		// The signed-out page offers passkeys in the username field's
 		// autofill from the start; the button's ceremony aborts that request.
 		p.waitAutofill(t)
-		s.rec.take()
+		rec.take()
 		p.typeUsername(t, "alice")
 		p.click(t, "create")
 		p.waitSignedIn(t, "alice")
@@ -45,7 +55,7 @@ func TestBrowserFlexExample(t *testing.T) {
 		}
 		// The SDK, imported from passbridge's origin, ran the ceremony from
 		// the site's origin: preflights and calls all crossed origins.
-		calls := s.rec.take()
+		calls := rec.take()
 		for _, c := range calls {
 			if strings.HasPrefix(c.Path, "register/") && (c.Origin != s.site || c.Status >= 300) {
 				t.Errorf("client call %s %s from origin %q answered %d, want an accepted call from %q",
@@ -108,31 +118,31 @@ func TestBrowserFlexExample(t *testing.T) {
 	})
 
 	step(t, "sign in with a discoverable passkey", func(t *testing.T) {
-		s.rec.take()
+		rec.take()
 		p.click(t, "sign-in")
 		p.waitSignedIn(t, "alice")
-		if !hasCall(s.rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", false) {
+		if !hasCall(rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", false) {
 			t.Error("no discoverable authenticate finish reached passbridge")
 		}
 	})
 
 	step(t, "sign in bound to a username", func(t *testing.T) {
 		p.signOut(t)
-		s.rec.take()
+		rec.take()
 		p.typeUsername(t, "alice")
 		p.click(t, "sign-in")
 		p.waitSignedIn(t, "alice")
-		if !hasCall(s.rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", true) {
+		if !hasCall(rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", true) {
 			t.Error("no authenticate finish bound to a transaction reached passbridge")
 		}
 	})
 
 	step(t, "sign in from the autofill", func(t *testing.T) {
 		p.signOut(t)
-		s.rec.take()
+		rec.take()
 		p.pickFromAutofill(t)
 		p.waitSignedIn(t, "alice")
-		if !hasCall(s.rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", false) {
+		if !hasCall(rec.take(), http.MethodPost, "authenticate/transactions/webauthn/finish", false) {
 			t.Error("no discoverable authenticate finish reached passbridge")
 		}
 	})
@@ -153,7 +163,7 @@ func TestBrowserFlexExample(t *testing.T) {
 		}
 	})
 
-	accountSteps(t, s, p)
+	accountSteps(t, s, rec, p)
 }
 
 // step runs one step of a sequence whose later steps need the earlier ones.
@@ -168,4 +178,65 @@ func hasCall(calls []clientCall, method, path string, bound bool) bool {
 	return slices.ContainsFunc(calls, func(c clientCall) bool {
 		return c.Method == method && c.Path == path && c.Status < 300 && (method == http.MethodOptions || c.Bound == bound)
 	})
+}
+
+// clientCall is one request of passbridge's client (browser) API as the
+// browser sent it.
+type clientCall struct {
+	Method string
+	Path   string // after /v1/apps/{app_id}/, e.g. "register/transactions/webauthn/finish"
+	Origin string
+	Status int
+	Bound  bool // the body carries a transaction_id
+}
+
+// recorder keeps the client API calls passbridge answered, so the test can
+// see that the ceremonies really ran cross-origin, from the site's page.
+type recorder struct {
+	mu    sync.Mutex
+	calls []clientCall
+}
+
+func (r *recorder) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		rest, ok := strings.CutPrefix(req.URL.Path, "/v1/apps/")
+		_, path, _ := strings.Cut(rest, "/")
+		if !ok || !strings.Contains(path, "/transactions/webauthn/") {
+			next.ServeHTTP(w, req)
+			return
+		}
+		body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, req)
+		var fields struct {
+			TransactionID string `json:"transaction_id"`
+		}
+		_ = json.Unmarshal(body, &fields) // a preflight has no body
+		r.mu.Lock()
+		r.calls = append(r.calls, clientCall{
+			Method: req.Method, Path: path, Origin: req.Header.Get("Origin"),
+			Status: sw.status, Bound: fields.TransactionID != "",
+		})
+		r.mu.Unlock()
+	})
+}
+
+// take returns the calls recorded since the last take.
+func (r *recorder) take() []clientCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.calls
+	r.calls = nil
+	return out
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
 }

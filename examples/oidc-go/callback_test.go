@@ -15,13 +15,13 @@ import (
 func TestCallbackRefusals(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
-	b.register("alice")
+	b.Register("alice")
 	atCallback := func(u *url.URL) bool { return "http://"+u.Host == s.site && u.Path == callbackPath }
 
 	// Stop where passbridge sends the browser back with the code.
-	b.stopWhen(atCallback)
-	callback := b.signIn("/login").location(t)
-	b.stopWhen(nil)
+	b.StopWhen(atCallback)
+	callback := b.signIn("/login").Location(t)
+	b.StopWhen(nil)
 	if !atCallback(callback) || callback.Query().Get("code") == "" {
 		t.Fatalf("passbridge answered %s", callback)
 	}
@@ -30,44 +30,44 @@ func TestCallbackRefusals(t *testing.T) {
 	q := tampered.Query()
 	q.Set("state", q.Get("state")+"x")
 	tampered.RawQuery = q.Encode()
-	if p := b.open(tampered.String()); p.status != http.StatusBadRequest || p.errorCode() != "state_mismatch" {
-		t.Fatalf("tampered state: %d %s", p.status, p.summary())
+	if p := b.open(tampered.String()); p.Status != http.StatusBadRequest || p.ErrorCode() != "state_mismatch" {
+		t.Fatalf("tampered state: %d %s", p.Status, p.Summary())
 	}
 
 	// Another browser, which did not start this sign-in, gets the real
 	// callback URL (a leaked link): refused, and the sign-in stays open.
 	other := s.newBrowser(softauthn.Options{})
-	if p := other.open(callback.String()); p.status != http.StatusBadRequest || p.errorCode() != "no_sign_in_in_progress" {
-		t.Fatalf("callback in another browser: %d %s", p.status, p.summary())
+	if p := other.open(callback.String()); p.Status != http.StatusBadRequest || p.ErrorCode() != "no_sign_in_in_progress" {
+		t.Fatalf("callback in another browser: %d %s", p.Status, p.Summary())
 	}
 	if p := other.open("/"); !p.signedOut() {
-		t.Fatalf("the other browser is signed in: %s", p.summary())
+		t.Fatalf("the other browser is signed in: %s", p.Summary())
 	}
 
 	p := b.open(callback.String())
-	if !p.signedIn() || p.claim(t, "sub") != "alice" {
-		t.Fatalf("the real callback after the refusals: %d %s", p.status, p.summary())
+	if !p.signedIn() || p.Claim(t, "sub") != "alice" {
+		t.Fatalf("the real callback after the refusals: %d %s", p.Status, p.Summary())
 	}
-	session := b.cookie(sessionCookie).Value
+	session := b.Cookie(sessionCookie).Value
 
 	// The same callback again (a reload, a back button, an attacker with
 	// the URL and the browser's cookies): the flow was used up.
-	if p := b.open(callback.String()); p.status != http.StatusBadRequest || p.errorCode() != "no_sign_in_in_progress" {
-		t.Fatalf("replayed callback: %d %s", p.status, p.summary())
+	if p := b.open(callback.String()); p.Status != http.StatusBadRequest || p.ErrorCode() != "no_sign_in_in_progress" {
+		t.Fatalf("replayed callback: %d %s", p.Status, p.Summary())
 	}
-	if p := b.open("/"); !p.signedIn() || b.cookie(sessionCookie).Value != session {
-		t.Fatalf("the replay changed the session: %s", p.summary())
+	if p := b.open("/"); !p.signedIn() || b.Cookie(sessionCookie).Value != session {
+		t.Fatalf("the replay changed the session: %s", p.Summary())
 	}
 
 	// With the flow but without a code or an error.
-	b.stopWhen(atCallback)
-	callback = b.open("/login").location(t) // SSO: straight back
-	b.stopWhen(nil)
+	b.StopWhen(atCallback)
+	callback = b.open("/login").Location(t) // SSO: straight back
+	b.StopWhen(nil)
 	q = callback.Query()
 	q.Del("code")
 	callback.RawQuery = q.Encode()
-	if p := b.open(callback.String()); p.status != http.StatusBadRequest || p.errorCode() != "invalid_callback" {
-		t.Fatalf("callback without a code: %d %s", p.status, p.summary())
+	if p := b.open(callback.String()); p.Status != http.StatusBadRequest || p.ErrorCode() != "invalid_callback" {
+		t.Fatalf("callback without a code: %d %s", p.Status, p.Summary())
 	}
 }
 
@@ -77,23 +77,23 @@ func TestCallbackRefusals(t *testing.T) {
 func TestCallbackCodeOfAnotherFlow(t *testing.T) {
 	s := startStack(t)
 	victim := s.newBrowser(softauthn.Options{BackupEligible: true})
-	victim.register("alice")
+	victim.Register("alice")
 	atCallback := func(u *url.URL) bool { return "http://"+u.Host == s.site && u.Path == callbackPath }
-	victim.stopWhen(atCallback)
-	stolen := victim.signIn("/login").location(t).Query().Get("code")
+	victim.StopWhen(atCallback)
+	stolen := victim.signIn("/login").Location(t).Query().Get("code")
 
 	attacker := s.newBrowser(softauthn.Options{BackupEligible: true})
-	attacker.register("mallory")
-	attacker.stopWhen(atCallback)
-	own := attacker.signIn("/login").location(t)
-	attacker.stopWhen(nil)
+	attacker.Register("mallory")
+	attacker.StopWhen(atCallback)
+	own := attacker.signIn("/login").Location(t)
+	attacker.StopWhen(nil)
 	q := own.Query()
 	q.Set("code", stolen)
 	own.RawQuery = q.Encode()
-	if p := attacker.open(own.String()); p.status != http.StatusBadRequest || p.errorCode() != "code_refused" {
-		t.Fatalf("alice's code through mallory's flow: %d %s", p.status, p.summary())
+	if p := attacker.open(own.String()); p.Status != http.StatusBadRequest || p.ErrorCode() != "code_refused" {
+		t.Fatalf("alice's code through mallory's flow: %d %s", p.Status, p.Summary())
 	}
 	if p := attacker.open("/"); p.signedIn() {
-		t.Fatalf("mallory is signed in: %s", p.summary())
+		t.Fatalf("mallory is signed in: %s", p.Summary())
 	}
 }

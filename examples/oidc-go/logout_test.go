@@ -16,11 +16,11 @@ import (
 func TestSignOut(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
-	b.register("alice")
+	b.Register("alice")
 	home := b.signIn("/login")
-	csrf := home.field(t, "csrf")
-	sessionID := b.cookie(sessionCookie).Value
-	if len(s.sessions("alice")) != 1 {
+	csrf := home.Field(t, "csrf")
+	sessionID := b.Cookie(sessionCookie).Value
+	if len(s.Sessions(s.app.ID, "alice")) != 1 {
 		t.Fatal("passbridge has no session of alice's")
 	}
 
@@ -35,37 +35,37 @@ func TestSignOut(t *testing.T) {
 		"without the token":         {http.Header{"Origin": {s.site}}, nil, "invalid_csrf_token"},
 		"with a wrong token":        {http.Header{"Origin": {s.site}}, url.Values{"csrf": {csrf + "x"}}, "invalid_csrf_token"},
 	} {
-		if p := b.post(s.site+"/logout", tc.form, tc.header); p.status != http.StatusForbidden || p.errorCode() != tc.code {
-			t.Errorf("sign-out from %s: %d %q, want 403 %s", name, p.status, p.errorCode(), tc.code)
+		if p := b.post(s.site+"/logout", tc.form, tc.header); p.Status != http.StatusForbidden || p.ErrorCode() != tc.code {
+			t.Errorf("sign-out from %s: %d %q, want 403 %s", name, p.Status, p.ErrorCode(), tc.code)
 		}
 	}
 	if p := b.open("/"); !p.signedIn() {
-		t.Fatalf("a refused sign-out signed out: %s", p.summary())
+		t.Fatalf("a refused sign-out signed out: %s", p.Summary())
 	}
 
 	p := b.submit("/logout", url.Values{"csrf": {csrf}})
-	if p.status != http.StatusOK || !p.signedOut() || !strings.Contains(p.body, `id="signed-out"`) {
-		t.Fatalf("after sign-out: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusOK || !p.signedOut() || !strings.Contains(p.Body, `id="signed-out"`) {
+		t.Fatalf("after sign-out: %d %s %s", p.Status, p.URL, p.Summary())
 	}
-	end := b.lastRequest(s.issuer, "/end_session").Query()
-	back := b.lastRequest(s.site, "/").Query()
+	end := b.LastRequest(s.Issuer, "/end_session").Query()
+	back := b.LastRequest(s.site, "/").Query()
 	if end.Get("id_token_hint") == "" || end.Get("client_id") != s.client.ID ||
 		end.Get("post_logout_redirect_uri") != s.site+"/" || end.Get("state") == "" || back.Get("state") != end.Get("state") {
 		t.Errorf("end_session asked with %v, came back with %v", end, back)
 	}
-	if sessions := s.sessions("alice"); len(sessions) != 0 {
+	if sessions := s.Sessions(s.app.ID, "alice"); len(sessions) != 0 {
 		t.Errorf("passbridge still has %d sessions of alice's", len(sessions))
 	}
 	// The notice is for the browser that signed out, once.
-	if p := b.open("/?state=" + url.QueryEscape(back.Get("state"))); !p.signedOut() || strings.Contains(p.body, `id="signed-out"`) {
-		t.Errorf("the signed-out notice shows again: %s", p.summary())
+	if p := b.open("/?state=" + url.QueryEscape(back.Get("state"))); !p.signedOut() || strings.Contains(p.Body, `id="signed-out"`) {
+		t.Errorf("the signed-out notice shows again: %s", p.Summary())
 	}
 
 	// No SSO any more: passbridge shows its login page again.
 	b.authRequestID(b.open("/login"))
 
 	// The log of all this holds none of the secrets that went by.
-	callback := b.lastRequest(s.site, callbackPath).Query()
+	callback := b.LastRequest(s.site, callbackPath).Query()
 	logs := s.logs.String()
 	for name, secret := range map[string]string{
 		"client secret": s.secret, "code": callback.Get("code"), "state": callback.Get("state"),
@@ -85,7 +85,7 @@ func TestSignOutWithoutSession(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{})
 	p := b.submit("/logout", url.Values{"csrf": {"anything"}})
-	if p.status != http.StatusOK || !p.signedOut() || p.url.String() != s.site+"/" {
-		t.Fatalf("sign-out without a session: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusOK || !p.signedOut() || p.URL.String() != s.site+"/" {
+		t.Fatalf("sign-out without a session: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 }

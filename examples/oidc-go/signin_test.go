@@ -20,35 +20,35 @@ import (
 func TestSignIn(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true, BackedUp: true})
-	b.register("alice")
+	b.Register("alice")
 
-	if p := b.open("/"); p.status != http.StatusOK || !p.signedOut() {
-		t.Fatalf("GET / before sign-in: %d %s", p.status, p.summary())
+	if p := b.open("/"); p.Status != http.StatusOK || !p.signedOut() {
+		t.Fatalf("GET / before sign-in: %d %s", p.Status, p.Summary())
 	}
 	p := b.signIn("/login")
-	if p.status != http.StatusOK || !p.signedIn() || p.url.String() != s.site+"/" {
-		t.Fatalf("after sign-in: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusOK || !p.signedIn() || p.URL.String() != s.site+"/" {
+		t.Fatalf("after sign-in: %d %s %s", p.Status, p.URL, p.Summary())
 	}
-	if got := p.claim(t, "sub"); got != "alice" {
+	if got := p.Claim(t, "sub"); got != "alice" {
 		t.Errorf("sub %q, want alice", got)
 	}
 	// A synced passkey (backup eligible), the user verified.
-	if got := p.claim(t, "acr"); got != "phr" {
+	if got := p.Claim(t, "acr"); got != "phr" {
 		t.Errorf("acr %q, want phr", got)
 	}
-	if amr := strings.Fields(p.claim(t, "amr")); !slices.Contains(amr, "swk") || !slices.Contains(amr, "mfa") {
+	if amr := strings.Fields(p.Claim(t, "amr")); !slices.Contains(amr, "swk") || !slices.Contains(amr, "mfa") {
 		t.Errorf("amr %v, want swk and mfa", amr)
 	}
-	if p.claim(t, "sid") == "" {
+	if p.Claim(t, "sid") == "" {
 		t.Error("no sid")
 	}
-	if at := p.authTime(t); s.clock.Now().Sub(at) > 5*time.Second || at.After(s.clock.Now()) {
-		t.Errorf("auth_time %s, want about now (%s)", at, s.clock.Now())
+	if at := p.AuthTime(t); s.Clock.Now().Sub(at) > 5*time.Second || at.After(s.Clock.Now()) {
+		t.Errorf("auth_time %s, want about now (%s)", at, s.Clock.Now())
 	}
 
 	// The authorization request: code flow, PKCE S256, state, nonce, and no
 	// step-up parameters.
-	q := b.lastRequest(s.issuer, "/authorize").Query()
+	q := b.LastRequest(s.Issuer, "/authorize").Query()
 	for k, want := range map[string]string{"response_type": "code", "client_id": s.client.ID,
 		"redirect_uri": s.site + "/callback", "scope": "openid profile", "code_challenge_method": "S256"} {
 		if q.Get(k) != want {
@@ -70,24 +70,24 @@ func TestSignIn(t *testing.T) {
 	// session's is the sign-in; neither is readable by script or sent on
 	// other sites' subrequests.
 	for _, name := range []string{flowCookie, sessionCookie} {
-		c := b.cookie(name)
+		c := b.Cookie(name)
 		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
 			t.Errorf("cookie %s: HttpOnly %v SameSite %v Path %q", name, c.HttpOnly, c.SameSite, c.Path)
 		}
 	}
-	if c := b.cookie(flowCookie); c.MaxAge >= 0 {
+	if c := b.Cookie(flowCookie); c.MaxAge >= 0 {
 		t.Errorf("the flow cookie outlived the callback: Max-Age %d", c.MaxAge)
 	}
-	if c := b.cookie(sessionCookie); c.MaxAge != int(sessionLifetime/time.Second) || len(c.Value) < 26 {
+	if c := b.Cookie(sessionCookie); c.MaxAge != int(sessionLifetime/time.Second) || len(c.Value) < 26 {
 		t.Errorf("session cookie: Max-Age %d, value of %d characters", c.MaxAge, len(c.Value))
 	}
 
 	// SSO: passbridge's session answers the next sign-in without a page.
-	s.clock.Advance(time.Minute)
+	s.Clock.Advance(time.Minute)
 	again := b.open("/login")
-	if !again.signedIn() || again.claim(t, "sub") != "alice" || !again.authTime(t).Equal(p.authTime(t)) ||
-		again.claim(t, "sid") != p.claim(t, "sid") {
-		t.Fatalf("second sign-in: %d %s %s", again.status, again.url, again.summary())
+	if !again.signedIn() || again.Claim(t, "sub") != "alice" || !again.AuthTime(t).Equal(p.AuthTime(t)) ||
+		again.Claim(t, "sid") != p.Claim(t, "sid") {
+		t.Fatalf("second sign-in: %d %s %s", again.Status, again.URL, again.Summary())
 	}
 }
 
@@ -98,22 +98,22 @@ func TestSignUp(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
 	p := b.signIn("/login?signup=1")
-	if q := b.lastRequest(s.issuer, "/authorize").Query(); q.Get("prompt") != "create" {
+	if q := b.LastRequest(s.Issuer, "/authorize").Query(); q.Get("prompt") != "create" {
 		t.Errorf("sign-up authorize prompt=%q, want create", q.Get("prompt"))
 	}
-	sub := p.claim(t, "sub")
+	sub := p.Claim(t, "sub")
 	if !p.signedIn() || !strings.HasPrefix(sub, "pb_") {
-		t.Fatalf("after sign-up: %d %s %s", p.status, p.url, p.summary())
+		t.Fatalf("after sign-up: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 	// The new passkey signs the same user in from now on.
-	b.submit("/logout", url.Values{"csrf": {p.field(t, "csrf")}})
-	if again := b.signIn("/login"); again.claim(t, "sub") != sub {
-		t.Fatalf("signed in again as %q, want %q", again.claim(t, "sub"), sub)
+	b.submit("/logout", url.Values{"csrf": {p.Field(t, "csrf")}})
+	if again := b.signIn("/login"); again.Claim(t, "sub") != sub {
+		t.Fatalf("signed in again as %q, want %q", again.Claim(t, "sub"), sub)
 	}
 
 	// An app that does not allow sign-up: passbridge's access_denied,
 	// shown with its reason.
-	_, err := s.store.UpdateApp(t.Context(), s.app.ID, func(a storage.App) (storage.App, error) {
+	_, err := s.Store.UpdateApp(t.Context(), s.app.ID, func(a storage.App) (storage.App, error) {
 		a.AllowSignup = false
 		return a, nil
 	})
@@ -121,9 +121,9 @@ func TestSignUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := s.newBrowser(softauthn.Options{})
-	if p := other.open("/login?signup=1"); p.status != http.StatusForbidden || p.errorCode() != "access_denied" ||
-		!strings.Contains(p.body, "sign-up is not open") {
-		t.Fatalf("sign-up refused by passbridge: %d %s %s", p.status, p.url, p.summary())
+	if p := other.open("/login?signup=1"); p.Status != http.StatusForbidden || p.ErrorCode() != "access_denied" ||
+		!strings.Contains(p.Body, "sign-up is not open") {
+		t.Fatalf("sign-up refused by passbridge: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 }
 
@@ -133,38 +133,38 @@ func TestSignUp(t *testing.T) {
 func TestStepUp(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
-	b.register("alice")
+	b.Register("alice")
 	first := b.signIn("/login")
-	signedInAt := first.authTime(t)
-	oldSession := b.cookie(sessionCookie).Value
+	signedInAt := first.AuthTime(t)
+	oldSession := b.Cookie(sessionCookie).Value
 
-	s.clock.Advance(90 * time.Second)
+	s.Clock.Advance(90 * time.Second)
 	login := b.open("/login?step_up=1")
 	id := b.authRequestID(login) // a ceremony, though passbridge's session is alive
-	q := b.lastRequest(s.issuer, "/authorize").Query()
+	q := b.LastRequest(s.Issuer, "/authorize").Query()
 	for k, want := range map[string]string{"acr_values": "phr", "max_age": "0", "login_hint": "alice", "code_challenge_method": "S256"} {
 		if q.Get(k) != want {
 			t.Errorf("step-up authorize %s=%q, want %q", k, q.Get(k), want)
 		}
 	}
-	if tx := b.ceremonyInfo(id)["transaction_id"]; tx == nil {
+	if tx := b.CeremonyInfo(id)["transaction_id"]; tx == nil {
 		t.Error("the step-up's ceremony is not bound to alice (no transaction)")
 	}
-	p := b.complete(id, b.passkey(id))
-	if !p.signedIn() || p.claim(t, "sub") != "alice" {
-		t.Fatalf("after step-up: %d %s %s", p.status, p.url, p.summary())
+	p := b.complete(id, b.Passkey(id))
+	if !p.signedIn() || p.Claim(t, "sub") != "alice" {
+		t.Fatalf("after step-up: %d %s %s", p.Status, p.URL, p.Summary())
 	}
-	confirmedAt := p.authTime(t)
+	confirmedAt := p.AuthTime(t)
 	if confirmedAt.Sub(signedInAt) < 90*time.Second {
 		t.Fatalf("auth_time %s after the step-up, signed in at %s: did not move", confirmedAt, signedInAt)
 	}
-	notice := regexp.MustCompile(`(?s)<p class="notice" id="step-up">.*?</p>`).FindString(p.body)
+	notice := regexp.MustCompile(`(?s)<p class="notice" id="step-up">.*?</p>`).FindString(p.Body)
 	for _, at := range []time.Time{confirmedAt, signedInAt} {
 		if !strings.Contains(notice, `datetime="`+at.Format(time.RFC3339)+`"`) {
 			t.Errorf("the step-up notice does not show %s: %q", at, notice)
 		}
 	}
-	if b.cookie(sessionCookie).Value == oldSession {
+	if b.Cookie(sessionCookie).Value == oldSession {
 		t.Error("the session kept its ID through the step-up")
 	}
 }
@@ -176,40 +176,40 @@ func TestStepUp(t *testing.T) {
 func TestStepUpByAnotherUser(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
-	b.register("alice")
-	b.register("bob")
-	bob := softauthn.WithCredential(b.auth.Credentials()[1].ID)
+	b.Register("alice")
+	b.Register("bob")
+	bob := softauthn.WithCredential(b.Auth.Credentials()[1].ID)
 	first := b.signIn("/login") // the oldest passkey: alice's
-	if first.claim(t, "sub") != "alice" {
-		t.Fatalf("signed in as %q", first.claim(t, "sub"))
+	if first.Claim(t, "sub") != "alice" {
+		t.Fatalf("signed in as %q", first.Claim(t, "sub"))
 	}
-	s.clock.Advance(30 * time.Second)
+	s.Clock.Advance(30 * time.Second)
 
 	// The request as the app sent it: passbridge refuses bob's passkey.
 	id := b.authRequestID(b.open("/login?step_up=1"))
-	refused := b.complete(id, b.authenticate(map[string]any{}, bob))
-	if refused.status != http.StatusForbidden || refused.url.Host != strings.TrimPrefix(s.issuer, "http://") {
-		t.Fatalf("bob's passkey for alice's step-up at passbridge: %d %s", refused.status, refused.url)
+	refused := b.complete(id, b.Authenticate(map[string]any{}, bob))
+	if refused.Status != http.StatusForbidden || refused.URL.Host != strings.TrimPrefix(s.Issuer, "http://") {
+		t.Fatalf("bob's passkey for alice's step-up at passbridge: %d %s", refused.Status, refused.URL)
 	}
 
 	// The request without its login_hint: passbridge runs a discoverable
 	// ceremony and signs bob in; the app refuses the answer.
-	b.stopWhen(func(u *url.URL) bool { return u.Path == "/authorize" })
-	authorize := b.open("/login?step_up=1").location(t)
-	b.stopWhen(nil)
+	b.StopWhen(func(u *url.URL) bool { return u.Path == "/authorize" })
+	authorize := b.open("/login?step_up=1").Location(t)
+	b.StopWhen(nil)
 	q := authorize.Query()
 	q.Del("login_hint")
 	authorize.RawQuery = q.Encode()
 	id = b.authRequestID(b.open(authorize.String()))
-	p := b.complete(id, b.passkey(id, bob))
-	if p.status != http.StatusForbidden || p.errorCode() != "step_up_refused" || !strings.Contains(p.body, "another account") {
-		t.Fatalf("bob's answer to alice's step-up: %d %s %s", p.status, p.url, p.summary())
+	p := b.complete(id, b.Passkey(id, bob))
+	if p.Status != http.StatusForbidden || p.ErrorCode() != "step_up_refused" || !strings.Contains(p.Body, "another account") {
+		t.Fatalf("bob's answer to alice's step-up: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 
 	after := b.open("/")
-	if !after.signedIn() || after.claim(t, "sub") != "alice" || !after.authTime(t).Equal(first.authTime(t)) ||
-		strings.Contains(after.body, `id="step-up"`) {
-		t.Fatalf("alice's session after the refused step-up: %s", after.summary())
+	if !after.signedIn() || after.Claim(t, "sub") != "alice" || !after.AuthTime(t).Equal(first.AuthTime(t)) ||
+		strings.Contains(after.Body, `id="step-up"`) {
+		t.Fatalf("alice's session after the refused step-up: %s", after.Summary())
 	}
 }
 
@@ -220,27 +220,27 @@ func TestStepUpDeviceBound(t *testing.T) {
 	s := startStackWith(t, stackOptions{stepUpACR: "phrh"})
 
 	synced := s.newBrowser(softauthn.Options{BackupEligible: true})
-	synced.register("carol")
+	synced.Register("carol")
 	synced.signIn("/login")
 	p := synced.signIn("/login?step_up=1")
-	if p.status != http.StatusForbidden || p.errorCode() != "unmet_authentication_requirements" ||
-		!strings.Contains(p.body, "still signed in as before") {
-		t.Fatalf("step-up with a synced passkey for phrh: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusForbidden || p.ErrorCode() != "unmet_authentication_requirements" ||
+		!strings.Contains(p.Body, "still signed in as before") {
+		t.Fatalf("step-up with a synced passkey for phrh: %d %s %s", p.Status, p.URL, p.Summary())
 	}
-	if q := synced.lastRequest(s.issuer, "/authorize").Query(); q.Get("acr_values") != "phrh" {
+	if q := synced.LastRequest(s.Issuer, "/authorize").Query(); q.Get("acr_values") != "phrh" {
 		t.Errorf("acr_values %q, want phrh", q.Get("acr_values"))
 	}
-	if after := synced.open("/"); !after.signedIn() || after.claim(t, "acr") != "phr" {
-		t.Fatalf("carol's session after the failed step-up: %s", after.summary())
+	if after := synced.open("/"); !after.signedIn() || after.Claim(t, "acr") != "phr" {
+		t.Fatalf("carol's session after the failed step-up: %s", after.Summary())
 	}
 
 	bound := s.newBrowser(softauthn.Options{})
-	bound.register("dave")
+	bound.Register("dave")
 	bound.signIn("/login")
-	s.clock.Advance(time.Second)
+	s.Clock.Advance(time.Second)
 	p = bound.signIn("/login?step_up=1")
-	if !p.signedIn() || p.claim(t, "acr") != "phrh" || !strings.Contains(p.body, `id="step-up"`) {
-		t.Fatalf("step-up with a device-bound passkey: %d %s", p.status, p.summary())
+	if !p.signedIn() || p.Claim(t, "acr") != "phrh" || !strings.Contains(p.Body, `id="step-up"`) {
+		t.Fatalf("step-up with a device-bound passkey: %d %s", p.Status, p.Summary())
 	}
 }
 
@@ -251,13 +251,13 @@ func TestProviderError(t *testing.T) {
 	s := startStack(t)
 	s.updateClient(func(c *storage.Client) { c.RequireACR = "phrh" })
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
-	b.register("erin")
+	b.Register("erin")
 	p := b.signIn("/login")
-	if p.status != http.StatusForbidden || p.errorCode() != "unmet_authentication_requirements" ||
-		!strings.Contains(p.body, "not meet what this app requires") {
-		t.Fatalf("sign-in below the client's acr: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusForbidden || p.ErrorCode() != "unmet_authentication_requirements" ||
+		!strings.Contains(p.Body, "not meet what this app requires") {
+		t.Fatalf("sign-in below the client's acr: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 	if after := b.open("/"); !after.signedOut() {
-		t.Fatalf("signed in after a refused sign-in: %s", after.summary())
+		t.Fatalf("signed in after a refused sign-in: %s", after.Summary())
 	}
 }

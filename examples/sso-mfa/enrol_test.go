@@ -26,14 +26,14 @@ func TestEnrolThenStepUp(t *testing.T) {
 	// registration mode, for alice.
 	atPB := b.signInWithPassword("alice", s.passwords["alice"])
 	id := b.authRequestID(atPB)
-	passwordSession := b.cookie(sessionCookie).Value
-	if mode := b.ceremonyInfo(id)["mode"]; mode != "register" {
+	passwordSession := b.Cookie(sessionCookie).Value
+	if mode := b.CeremonyInfo(id)["mode"]; mode != "register" {
 		t.Fatalf("passbridge's page is in %v mode, want register", mode)
 	}
 
 	// The authorization request: code flow, PKCE S256, state, and the
 	// enrolment's parameters only inside the signed request object.
-	q := b.lastRequest(s.issuer, "/authorize").Query()
+	q := b.LastRequest(s.Issuer, "/authorize").Query()
 	for k, want := range map[string]string{"response_type": "code", "client_id": s.client.ID,
 		"redirect_uri": s.site + "/callback", "scope": "openid", "code_challenge_method": "S256"} {
 		if q.Get(k) != want {
@@ -46,8 +46,8 @@ func TestEnrolThenStepUp(t *testing.T) {
 		}
 	}
 	claims := verifyRequestObject(t, q.Get("request"), s.secret)
-	now := s.clock.Now()
-	for k, want := range map[string]any{"iss": s.client.ID, "aud": s.issuer, "client_id": s.client.ID,
+	now := s.Clock.Now()
+	for k, want := range map[string]any{"iss": s.client.ID, "aud": s.Issuer, "client_id": s.client.ID,
 		"login_hint": "u-alice", "prompt": "create", "response_type": "code", "scope": "openid",
 		"redirect_uri": s.site + "/callback", "state": q.Get("state"), "code_challenge": q.Get("code_challenge"),
 		"code_challenge_method": "S256"} {
@@ -66,17 +66,17 @@ func TestEnrolThenStepUp(t *testing.T) {
 		t.Errorf("request object expires in %s, want 5 minutes", d)
 	}
 
-	p := b.complete(id, b.passkey(id))
-	if !p.signedIn() || p.url.String() != s.site+"/" {
-		t.Fatalf("after the enrolment: %d %s %s", p.status, p.url, p.summary())
+	p := b.complete(id, b.Passkey(id))
+	if !p.signedIn() || p.URL.String() != s.site+"/" {
+		t.Fatalf("after the enrolment: %d %s %s", p.Status, p.URL, p.Summary())
 	}
-	if got := p.claim(t, "sub"); got != "u-alice" {
+	if got := p.Claim(t, "sub"); got != "u-alice" {
 		t.Errorf("sub %q, want u-alice", got)
 	}
-	if got := p.claim(t, "acr"); got != "phr" {
+	if got := p.Claim(t, "acr"); got != "phr" {
 		t.Errorf("acr %q, want phr", got)
 	}
-	if !strings.Contains(p.body, `id="enrolled"`) {
+	if !strings.Contains(p.Body, `id="enrolled"`) {
 		t.Error("the page does not say the passkey was set up")
 	}
 	if s.user("u-alice").PasskeyEnrolledAt == nil {
@@ -85,12 +85,12 @@ func TestEnrolThenStepUp(t *testing.T) {
 	if n := len(s.devices("u-alice")); n != 1 {
 		t.Errorf("passbridge has %d passkeys of alice's, want 1", n)
 	}
-	mfaSession := b.cookie(sessionCookie)
+	mfaSession := b.Cookie(sessionCookie)
 	if mfaSession.Value == passwordSession || mfaSession.MaxAge != int(sessionLifetime/time.Second) {
 		t.Errorf("the MFA-complete session: same ID %v, Max-Age %d", mfaSession.Value == passwordSession, mfaSession.MaxAge)
 	}
 	for _, name := range []string{flowCookie, sessionCookie, loginCookie} {
-		c := b.cookie(name)
+		c := b.Cookie(name)
 		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
 			t.Errorf("cookie %s: HttpOnly %v SameSite %v Path %q", name, c.HttpOnly, c.SameSite, c.Path)
 		}
@@ -99,10 +99,10 @@ func TestEnrolThenStepUp(t *testing.T) {
 	// Sign out, and in again: the password, then a step-up with the
 	// passkey alice has (never a second enrolment).
 	b.press(p, "/logout")
-	s.clock.Advance(90 * time.Second)
+	s.Clock.Advance(90 * time.Second)
 	atPB = b.signInWithPassword("alice", s.passwords["alice"])
 	id = b.authRequestID(atPB)
-	q = b.lastRequest(s.issuer, "/authorize").Query()
+	q = b.LastRequest(s.Issuer, "/authorize").Query()
 	for k, want := range map[string]string{"login_hint": "u-alice", "acr_values": "phr", "prompt": "login",
 		"max_age": "0", "code_challenge_method": "S256"} {
 		if q.Get(k) != want {
@@ -112,36 +112,41 @@ func TestEnrolThenStepUp(t *testing.T) {
 	if q.Has("request") || len(q.Get("nonce")) < 26 || len(q.Get("state")) < 26 {
 		t.Errorf("step-up authorize: request %v, nonce %q, state %q", q.Has("request"), q.Get("nonce"), q.Get("state"))
 	}
-	info := b.ceremonyInfo(id)
-	if info["mode"] != "authenticate" || info["transaction_id"] == nil {
-		t.Fatalf("the step-up's ceremony is not an authentication bound to alice: %v", info)
+	// The browser holds no session of passbridge's since the sign-out, so
+	// passbridge does not bind the ceremony to the login_hint (a bound one
+	// would tell whoever wrote the hint whether alice has passkeys): it is
+	// discoverable, and passbridge checks its passkey against the hint
+	// (TestStepUpByAnotherUser).
+	info := b.CeremonyInfo(id)
+	if info["mode"] != "authenticate" || info["transaction_id"] != nil {
+		t.Fatalf("the step-up's ceremony is not a discoverable authentication: %v", info)
 	}
-	again := b.complete(id, b.passkey(id))
-	if !again.signedIn() || again.claim(t, "sub") != "u-alice" || strings.Contains(again.body, `id="enrolled"`) {
-		t.Fatalf("after the step-up: %d %s %s", again.status, again.url, again.summary())
+	again := b.complete(id, b.Passkey(id))
+	if !again.signedIn() || again.Claim(t, "sub") != "u-alice" || strings.Contains(again.Body, `id="enrolled"`) {
+		t.Fatalf("after the step-up: %d %s %s", again.Status, again.URL, again.Summary())
 	}
-	if again.authTime(t).Sub(p.authTime(t)) < 90*time.Second {
-		t.Errorf("auth_time %s, at the enrolment %s: did not move", again.authTime(t), p.authTime(t))
+	if again.AuthTime(t).Sub(p.AuthTime(t)) < 90*time.Second {
+		t.Errorf("auth_time %s, at the enrolment %s: did not move", again.AuthTime(t), p.AuthTime(t))
 	}
 	if n := len(s.devices("u-alice")); n != 1 {
 		t.Errorf("passbridge has %d passkeys of alice's after signing in again, want 1", n)
 	}
 
 	// A sensitive action asks for the passkey again, now.
-	s.clock.Advance(time.Minute)
-	before := b.cookie(sessionCookie).Value
+	s.Clock.Advance(time.Minute)
+	before := b.Cookie(sessionCookie).Value
 	id = b.authRequestID(b.press(again, "/sensitive"))
-	if q := b.lastRequest(s.issuer, "/authorize").Query(); q.Get("prompt") != "login" || q.Get("login_hint") != "u-alice" {
+	if q := b.LastRequest(s.Issuer, "/authorize").Query(); q.Get("prompt") != "login" || q.Get("login_hint") != "u-alice" {
 		t.Errorf("sensitive action's authorize: %v", q)
 	}
-	done := b.complete(id, b.passkey(id))
-	if !done.signedIn() || !strings.Contains(done.body, `id="sensitive-done"`) {
-		t.Fatalf("after the sensitive action: %d %s %s", done.status, done.url, done.summary())
+	done := b.complete(id, b.Passkey(id))
+	if !done.signedIn() || !strings.Contains(done.Body, `id="sensitive-done"`) {
+		t.Fatalf("after the sensitive action: %d %s %s", done.Status, done.URL, done.Summary())
 	}
-	if done.authTime(t).Sub(again.authTime(t)) < time.Minute {
+	if done.AuthTime(t).Sub(again.AuthTime(t)) < time.Minute {
 		t.Errorf("auth_time did not move for the sensitive action")
 	}
-	if b.cookie(sessionCookie).Value == before {
+	if b.Cookie(sessionCookie).Value == before {
 		t.Error("the session kept its ID through the step-up")
 	}
 }
@@ -177,7 +182,7 @@ func TestEnrolNeedsSignedRequest(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
 	if p := b.signIn("alice"); !p.signedIn() {
-		t.Fatalf("alice's enrolment: %s", p.summary())
+		t.Fatalf("alice's enrolment: %s", p.Summary())
 	}
 	b.press(b.open("/"), "/logout")
 
@@ -188,10 +193,10 @@ func TestEnrolNeedsSignedRequest(t *testing.T) {
 	authorize := b.enrolmentRequest("alice")
 	bare := withoutRequestObject(t, authorize, "u-alice")
 	p := b.open(bare.String())
-	if p.status != http.StatusBadRequest || p.errorCode() != "invalid_request" || p.url.Path != callbackPath ||
-		!strings.Contains(p.body, "only when this app signs the request") ||
-		!strings.Contains(p.body, "needs a request object") {
-		t.Fatalf("an unsigned enrolment of a user passbridge knows: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusBadRequest || p.ErrorCode() != "invalid_request" || p.URL.Path != callbackPath ||
+		!strings.Contains(p.Body, "only when this app signs the request") ||
+		!strings.Contains(p.Body, "needs a request object") {
+		t.Fatalf("an unsigned enrolment of a user passbridge knows: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 	if n := len(s.devices("u-alice")); n != 1 {
 		t.Errorf("alice has %d passkeys, want her one", n)
@@ -202,9 +207,9 @@ func TestEnrolNeedsSignedRequest(t *testing.T) {
 	}
 	// The request as the app signed it adds her new passkey (on a new
 	// device: she lost the old one, which is why her MFA was reset).
-	b.auth = softauthn.New(softauthn.Options{BackupEligible: true})
-	if p := b.atPassbridge(b.press(home, "/mfa")); !p.signedIn() || p.claim(t, "sub") != "u-alice" {
-		t.Fatalf("alice's signed enrolment after the reset: %d %s", p.status, p.summary())
+	b.Auth = softauthn.New(softauthn.Options{BackupEligible: true})
+	if p := b.atPassbridge(b.press(home, "/mfa")); !p.signedIn() || p.Claim(t, "sub") != "u-alice" {
+		t.Fatalf("alice's signed enrolment after the reset: %d %s", p.Status, p.Summary())
 	}
 	if n := len(s.devices("u-alice")); n != 2 {
 		t.Errorf("alice has %d passkeys after enrolling again, want 2", n)
@@ -214,8 +219,8 @@ func TestEnrolNeedsSignedRequest(t *testing.T) {
 	// login_hint never makes a user either).
 	c := s.newBrowser(softauthn.Options{BackupEligible: true})
 	p = c.open(withoutRequestObject(t, c.enrolmentRequest("carol"), "u-carol").String())
-	if p.status != http.StatusBadRequest || p.errorCode() != "invalid_request" || !strings.Contains(p.body, "needs a request object") {
-		t.Fatalf("an unsigned enrolment of a user passbridge does not know: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusBadRequest || p.ErrorCode() != "invalid_request" || !strings.Contains(p.Body, "needs a request object") {
+		t.Fatalf("an unsigned enrolment of a user passbridge does not know: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 	if s.user("u-carol").PasskeyEnrolledAt != nil || len(s.devices("u-carol")) != 0 {
 		t.Error("carol was enrolled without a signed request")
@@ -226,28 +231,28 @@ func TestEnrolNeedsSignedRequest(t *testing.T) {
 	authorize = c.enrolmentRequest("carol")
 	id := c.authRequestID(c.open(authorize.String()))
 	replayed := c.open(authorize.String())
-	if replayed.status != http.StatusBadRequest || !strings.Contains(replayed.body, "invalid_request_object") ||
-		!strings.Contains(replayed.body, "used already") {
-		t.Errorf("a replayed request object: %d %s", replayed.status, replayed.body)
+	if replayed.Status != http.StatusBadRequest || !strings.Contains(replayed.Body, "invalid_request_object") ||
+		!strings.Contains(replayed.Body, "used already") {
+		t.Errorf("a replayed request object: %d %s", replayed.Status, replayed.Body)
 	}
-	if done := c.complete(id, c.passkey(id)); !done.signedIn() || done.claim(t, "sub") != "u-carol" {
-		t.Fatalf("carol's enrolment after the replay: %s", done.summary())
+	if done := c.complete(id, c.Passkey(id)); !done.signedIn() || done.Claim(t, "sub") != "u-carol" {
+		t.Fatalf("carol's enrolment after the replay: %s", done.Summary())
 	}
 
 	// One that expired, or whose login_hint was changed, is refused.
 	d := s.newBrowser(softauthn.Options{})
 	stale := d.enrolmentRequest("bob")
-	s.clock.Advance(requestObjectLifetime + time.Second)
-	if p := d.open(stale.String()); p.status != http.StatusBadRequest || !strings.Contains(p.body, "expired") {
-		t.Errorf("an expired request object: %d %s", p.status, p.body)
+	s.Clock.Advance(requestObjectLifetime + time.Second)
+	if p := d.open(stale.String()); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "expired") {
+		t.Errorf("an expired request object: %d %s", p.Status, p.Body)
 	}
 	e := s.newBrowser(softauthn.Options{})
 	forged := e.enrolmentRequest("bob")
 	q := forged.Query()
 	q.Set("request", tamper(t, q.Get("request"), "login_hint", "u-alice"))
 	forged.RawQuery = q.Encode()
-	if p := e.open(forged.String()); p.status != http.StatusBadRequest || !strings.Contains(p.body, "signature does not verify") {
-		t.Errorf("a request object with another login_hint: %d %s", p.status, p.body)
+	if p := e.open(forged.String()); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "signature does not verify") {
+		t.Errorf("a request object with another login_hint: %d %s", p.Status, p.Body)
 	}
 }
 
@@ -256,9 +261,9 @@ func TestEnrolNeedsSignedRequest(t *testing.T) {
 // it.
 func (b *browser) enrolmentRequest(username string) *url.URL {
 	b.t.Helper()
-	b.stopWhen(func(u *url.URL) bool { return u.Path == "/authorize" })
-	defer b.stopWhen(nil)
-	u := b.signInWithPassword(username, b.s.passwords[username]).location(b.t)
+	b.StopWhen(func(u *url.URL) bool { return u.Path == "/authorize" })
+	defer b.StopWhen(nil)
+	u := b.signInWithPassword(username, b.s.passwords[username]).Location(b.t)
 	if !u.Query().Has("request") {
 		b.t.Fatalf("%s's passkey step is not an enrolment: %s", username, u)
 	}

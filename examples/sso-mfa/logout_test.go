@@ -18,11 +18,11 @@ func TestSignOut(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{BackupEligible: true})
 	password := s.passwords["alice"]
-	loginToken := b.open("/").field(t, "csrf")
+	loginToken := b.open("/").Field(t, "csrf")
 	home := b.signIn("alice")
-	csrf := home.field(t, "csrf")
-	sessionID := b.cookie(sessionCookie).Value
-	enrolment := b.lastRequest(s.issuer, "/authorize").Query().Get("request")
+	csrf := home.Field(t, "csrf")
+	sessionID := b.Cookie(sessionCookie).Value
+	enrolment := b.LastRequest(s.Issuer, "/authorize").Query().Get("request")
 	if len(s.sessions("u-alice")) != 1 {
 		t.Fatal("passbridge has no session of alice's")
 	}
@@ -38,20 +38,20 @@ func TestSignOut(t *testing.T) {
 		"without the token":         {http.Header{"Origin": {s.site}}, nil, "invalid_csrf_token"},
 		"with a wrong token":        {http.Header{"Origin": {s.site}}, url.Values{"csrf": {csrf + "x"}}, "invalid_csrf_token"},
 	} {
-		if p := b.post(s.site+"/logout", tc.form, tc.header); p.status != http.StatusForbidden || p.errorCode() != tc.code {
-			t.Errorf("sign-out from %s: %d %q, want 403 %s", name, p.status, p.errorCode(), tc.code)
+		if p := b.post(s.site+"/logout", tc.form, tc.header); p.Status != http.StatusForbidden || p.ErrorCode() != tc.code {
+			t.Errorf("sign-out from %s: %d %q, want 403 %s", name, p.Status, p.ErrorCode(), tc.code)
 		}
 	}
 	if p := b.open("/"); !p.signedIn() {
-		t.Fatalf("a refused sign-out signed out: %s", p.summary())
+		t.Fatalf("a refused sign-out signed out: %s", p.Summary())
 	}
 
 	p := b.submit("/logout", url.Values{"csrf": {csrf}})
-	if p.status != http.StatusOK || !p.signedOut() || !strings.Contains(p.body, `id="signed-out"`) {
-		t.Fatalf("after sign-out: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusOK || !p.signedOut() || !strings.Contains(p.Body, `id="signed-out"`) {
+		t.Fatalf("after sign-out: %d %s %s", p.Status, p.URL, p.Summary())
 	}
-	end := b.lastRequest(s.issuer, "/end_session").Query()
-	back := b.lastRequest(s.site, "/").Query()
+	end := b.LastRequest(s.Issuer, "/end_session").Query()
+	back := b.LastRequest(s.site, "/").Query()
 	if end.Get("id_token_hint") == "" || end.Get("client_id") != s.client.ID ||
 		end.Get("post_logout_redirect_uri") != s.site+"/" || end.Get("state") == "" || back.Get("state") != end.Get("state") {
 		t.Errorf("end_session asked with %v, came back with %v", end, back)
@@ -60,19 +60,19 @@ func TestSignOut(t *testing.T) {
 		t.Errorf("passbridge still has %d sessions of alice's", len(sessions))
 	}
 	// The notice is for the browser that signed out, once.
-	if p := b.open("/?state=" + url.QueryEscape(back.Get("state"))); !p.signedOut() || strings.Contains(p.body, `id="signed-out"`) {
-		t.Errorf("the signed-out notice shows again: %s", p.summary())
+	if p := b.open("/?state=" + url.QueryEscape(back.Get("state"))); !p.signedOut() || strings.Contains(p.Body, `id="signed-out"`) {
+		t.Errorf("the signed-out notice shows again: %s", p.Summary())
 	}
 
 	// Both sessions are gone: the password leads to passbridge's page,
 	// where the passkey is asked for again.
 	again := b.signInWithPassword("alice", password)
-	if info := b.ceremonyInfo(b.authRequestID(again)); info["mode"] != "authenticate" {
+	if info := b.CeremonyInfo(b.authRequestID(again)); info["mode"] != "authenticate" {
 		t.Errorf("after sign-out passbridge's page is in %v mode", info["mode"])
 	}
 
 	// The log of all this holds none of the secrets that went by.
-	callback := b.lastRequest(s.site, callbackPath).Query()
+	callback := b.LastRequest(s.site, callbackPath).Query()
 	logs := s.logs.String()
 	for name, secret := range map[string]string{
 		"client secret": s.secret, "password": password, "code": callback.Get("code"), "state": callback.Get("state"),
@@ -92,16 +92,14 @@ func TestSignOut(t *testing.T) {
 func TestSignOutPasswordOnly(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{})
-	b.stopWhen(func(u *url.URL) bool { return u.Path == "/authorize" })
+	b.StopWhen(func(u *url.URL) bool { return u.Path == "/authorize" })
 	b.signInWithPassword("alice", s.passwords["alice"])
-	b.stopWhen(nil)
+	b.StopWhen(nil)
 	p := b.press(b.open("/"), "/logout")
-	if p.status != http.StatusOK || !p.signedOut() || p.url.String() != s.site+"/" {
-		t.Fatalf("sign-out of a password-only session: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusOK || !p.signedOut() || p.URL.String() != s.site+"/" {
+		t.Fatalf("sign-out of a password-only session: %d %s %s", p.Status, p.URL, p.Summary())
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, u := range b.requests {
+	for _, u := range b.Requests() {
 		if u.Path == "/end_session" {
 			t.Errorf("went to passbridge's end_session: %s", u)
 		}
@@ -114,7 +112,7 @@ func TestSignOutWithoutSession(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{})
 	p := b.submit("/logout", url.Values{"csrf": {"anything"}})
-	if p.status != http.StatusOK || !p.signedOut() || p.url.String() != s.site+"/" {
-		t.Fatalf("sign-out without a session: %d %s %s", p.status, p.url, p.summary())
+	if p.Status != http.StatusOK || !p.signedOut() || p.URL.String() != s.site+"/" {
+		t.Fatalf("sign-out without a session: %d %s %s", p.Status, p.URL, p.Summary())
 	}
 }

@@ -23,21 +23,19 @@ func TestWrongPassword(t *testing.T) {
 		"username, different": {"Alice ", s.passwords["bob"]},
 	} {
 		p := b.signInWithPassword(tc.username, tc.password)
-		if p.status != http.StatusUnauthorized || !p.signedOut() || p.refusal() != "Wrong username or password." {
-			t.Errorf("%s: %d %s", name, p.status, p.summary())
+		if p.Status != http.StatusUnauthorized || !p.signedOut() || p.refusal() != "Wrong username or password." {
+			t.Errorf("%s: %d %s", name, p.Status, p.Summary())
 		}
 	}
-	if p := b.signInWithPassword("alice", ""); p.status != http.StatusBadRequest || !strings.Contains(p.refusal(), "Enter") {
-		t.Errorf("no password: %d %s", p.status, p.summary())
+	if p := b.signInWithPassword("alice", ""); p.Status != http.StatusBadRequest || !strings.Contains(p.refusal(), "Enter") {
+		t.Errorf("no password: %d %s", p.Status, p.Summary())
 	}
-	b.mu.Lock()
-	for _, u := range b.requests {
-		if u.Scheme+"://"+u.Host == s.issuer {
+	for _, u := range b.Requests() {
+		if u.Scheme+"://"+u.Host == s.Issuer {
 			t.Errorf("the browser reached passbridge: %s", u)
 		}
 	}
-	b.mu.Unlock()
-	for _, c := range b.siteCookies {
+	for _, c := range b.SiteCookies() {
 		if c.Name == sessionCookie {
 			t.Errorf("a refused sign-in set a session cookie")
 		}
@@ -57,18 +55,18 @@ func TestPasswordThrottle(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{})
 	for range maxFailures {
-		if p := b.signInWithPassword("alice", "wrong password"); p.status != http.StatusUnauthorized {
-			t.Fatalf("a wrong password: %d %s", p.status, p.summary())
+		if p := b.signInWithPassword("alice", "wrong password"); p.Status != http.StatusUnauthorized {
+			t.Fatalf("a wrong password: %d %s", p.Status, p.Summary())
 		}
 	}
 	p := b.signInWithPassword("alice", s.passwords["alice"])
-	if p.status != http.StatusTooManyRequests || !strings.Contains(p.refusal(), "Too many") {
-		t.Fatalf("the right password after %d failures: %d %s", maxFailures, p.status, p.summary())
+	if p.Status != http.StatusTooManyRequests || !strings.Contains(p.refusal(), "Too many") {
+		t.Fatalf("the right password after %d failures: %d %s", maxFailures, p.Status, p.Summary())
 	}
-	if p := b.signInWithPassword("bob", s.passwords["bob"]); p.status != http.StatusOK || p.url.Host == strings.TrimPrefix(s.site, "http://") {
-		t.Errorf("bob after alice's failures: %d %s", p.status, p.url)
+	if p := b.signInWithPassword("bob", s.passwords["bob"]); p.Status != http.StatusOK || p.URL.Host == strings.TrimPrefix(s.site, "http://") {
+		t.Errorf("bob after alice's failures: %d %s", p.Status, p.URL)
 	}
-	s.clock.Advance(failureInterval)
+	s.Clock.Advance(failureInterval)
 	other := s.newBrowser(softauthn.Options{})
 	if p := other.signInWithPassword("alice", s.passwords["alice"]); other.authRequestID(p) == "" {
 		t.Fatal("no passkey step")
@@ -81,7 +79,7 @@ func TestPasswordThrottle(t *testing.T) {
 func TestSignInFormCSRF(t *testing.T) {
 	s := startStack(t)
 	b := s.newBrowser(softauthn.Options{})
-	token := b.open("/").field(t, "csrf")
+	token := b.open("/").Field(t, "csrf")
 	form := url.Values{"csrf": {token}, "username": {"alice"}, "password": {s.passwords["alice"]}}
 	for name, tc := range map[string]struct {
 		header http.Header
@@ -95,16 +93,16 @@ func TestSignInFormCSRF(t *testing.T) {
 		"with another token": {http.Header{"Origin": {s.site}},
 			url.Values{"csrf": {token + "x"}, "username": {"alice"}, "password": {s.passwords["alice"]}}, "invalid_csrf_token"},
 	} {
-		if p := b.post(s.site+"/login", tc.form, tc.header); p.status != http.StatusForbidden || p.errorCode() != tc.code {
-			t.Errorf("%s: %d %q, want 403 %s", name, p.status, p.errorCode(), tc.code)
+		if p := b.post(s.site+"/login", tc.form, tc.header); p.Status != http.StatusForbidden || p.ErrorCode() != tc.code {
+			t.Errorf("%s: %d %q, want 403 %s", name, p.Status, p.ErrorCode(), tc.code)
 		}
 	}
 	// A browser without the cookie (the token came from another one).
 	other := s.newBrowser(softauthn.Options{})
-	if p := other.post(s.site+"/login", form, http.Header{"Origin": {s.site}}); p.errorCode() != "invalid_csrf_token" {
-		t.Errorf("another browser's token: %d %s", p.status, p.summary())
+	if p := other.post(s.site+"/login", form, http.Header{"Origin": {s.site}}); p.ErrorCode() != "invalid_csrf_token" {
+		t.Errorf("another browser's token: %d %s", p.Status, p.Summary())
 	}
-	if c := b.cookie(loginCookie); !c.HttpOnly || c.MaxAge != int(loginTokenLifetime/time.Second) {
+	if c := b.Cookie(loginCookie); !c.HttpOnly || c.MaxAge != int(loginTokenLifetime/time.Second) {
 		t.Errorf("the sign-in form's cookie: %+v", c)
 	}
 }

@@ -71,7 +71,9 @@ func (tb *Tab) Type(id, text string) {
 	tb.T.Helper()
 	ctx, cancel := context.WithTimeout(tb.Ctx, WaitLimit)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID(id)), chromedp.Clear(chromedp.ID(id)),
+	// chromedp.Clear resets only the value attribute, not what was typed.
+	clear := chromedp.Evaluate[chromedp.Void](`document.getElementById(` + strconv.Quote(id) + `).value = ""`)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID(id)), clear,
 		chromedp.SendKeys(chromedp.ID(id), text)); err != nil {
 		tb.T.Fatalf("type into #%s: %v (at %s)", id, err, tb.Href())
 	}
