@@ -1,3 +1,5 @@
+//go:build e2e
+
 package browsertest
 
 import (
@@ -58,7 +60,8 @@ func TestBrowserAccountWithoutSignals(t *testing.T) {
 }
 
 // TestBrowserLoginUnknownCredential signs in on the login page with a
-// passkey the app has removed: the server refuses it, and the SDK tells the
+// passkey the app's backend has revoked through the management API: the
+// server refuses it, the page says so and what to do, and the SDK tells the
 // passkey provider with signalUnknownCredential, which the browser then
 // acts on. A browser without the API gets the same refusal, and nothing
 // else happens.
@@ -76,19 +79,24 @@ func TestBrowserLoginUnknownCredential(t *testing.T) {
 			problems := consoleProblems(tb.ctx, false)
 			user := "user-" + storage.NewID()
 			tb.register(t, e, user)
-			_, ds := e.userDevices(t, user)
-			if err := e.store.DeleteDevice(t.Context(), e.app.ID, ds[0].ID); err != nil {
-				t.Fatal(err)
+			u, ds := e.userDevices(t, user)
+			e.revokeDevice(t, u.ID, ds[0].ID)
+			if _, left := e.userDevices(t, user); len(left) != 0 {
+				t.Fatalf("the revoked passkey is still stored: %+v", left)
 			}
 			e.rec.take()
 
-			// The autofill request answers with the removed passkey at once,
+			// The autofill request answers with the revoked passkey at once,
 			// as a user picking it from the suggestions.
-			u, _ := e.authorizeURL(e.client, url.Values{"prompt": {"login"}})
-			tb.openLogin(t, u)
+			authorize, _ := e.authorizeURL(e.client, url.Values{"prompt": {"login"}})
+			tb.openLogin(t, authorize)
 			tb.waitFor(t, `document.querySelector("#message p")`)
-			if m := tb.message(t); m.Title != "That passkey could not be verified" {
-				t.Errorf("message %+v", m)
+			// What happened, and what to do.
+			if m := tb.message(t); m.Title != "That passkey could not be verified" || !strings.Contains(m.Text, "use another passkey") {
+				t.Errorf("message %+v, want the refusal and to use another passkey", m)
+			}
+			if visible := eval[bool](t, tb, `!document.getElementById("complete").hidden && !document.getElementById("passkey").disabled`); !visible {
+				t.Error("the sign-in button is gone: the user cannot use another passkey")
 			}
 			var refused bool
 			for _, r := range e.rec.take() {

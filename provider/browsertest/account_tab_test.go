@@ -1,3 +1,5 @@
+//go:build e2e
+
 package browsertest
 
 import (
@@ -331,6 +333,34 @@ func (tb *tab) dialog(t *testing.T) dialogView {
   return {open: d.open, title: d.querySelector("h2").textContent, text: document.getElementById("confirm-text").textContent,
     warning: w.hidden ? "" : w.textContent, focus: document.activeElement?.id ?? ""};
 })()`)
+}
+
+// apiPasskey is one passkey as GET /account/api/passkeys lists it.
+type apiPasskey struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Icons struct {
+		Light string `json:"light"`
+		Dark  string `json:"dark"`
+	} `json:"icons"`
+	Synced  bool `json:"synced"`
+	Current bool `json:"current"`
+}
+
+// passkeysAPI lists the signed-in user's passkeys as the account page's
+// script gets them, from the tab (with its session cookie).
+func (tb *tab) passkeysAPI(t *testing.T, appID string) []apiPasskey {
+	t.Helper()
+	raw := eval[string](t, tb, `fetch("/account/api/passkeys?app_id=" + encodeURIComponent(`+jsString(appID)+`),
+  {headers: {Accept: "application/json"}}).then((r) => r.ok ? r.text() : Promise.reject(new Error("status " + r.status)))`)
+	var list struct {
+		Passkeys []apiPasskey `json:"passkeys"`
+	}
+	if err := json.Unmarshal([]byte(raw), &list); err != nil {
+		t.Fatalf("passkey list: %v", err)
+	}
+	return list.Passkeys
 }
 
 // userDevices reads a user and its devices from the store.

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package browsertest
 
 import (
@@ -12,9 +14,14 @@ import (
 	"github.com/passbridge/passbridge/storage"
 )
 
-// appleAAGUID is Apple Passwords' AAGUID, which the AAGUID list names and
-// has icons for.
-var appleAAGUID = uuid.MustParse("fbfc3007-154e-4ecc-8c0b-6e020557d7bd")
+// Authenticator models the AAGUID list names and has icons for: Apple
+// Passwords (one icon for both colour schemes), 1Password (an icon for each)
+// and Windows Hello (device-bound).
+var (
+	appleAAGUID        = uuid.MustParse("fbfc3007-154e-4ecc-8c0b-6e020557d7bd")
+	onePasswordAAGUID  = uuid.MustParse("bada5566-a7aa-401f-bd96-45619a55120d")
+	windowsHelloAAGUID = uuid.MustParse("08987058-cadc-4b81-b6e1-30de50dcbe96")
+)
 
 // TestBrowserAccountPage manages one user's passkeys on the account page in
 // Chromium: sign in with a passkey, the list, a rename, a second passkey,
@@ -106,12 +113,12 @@ func TestBrowserAccountPage(t *testing.T) {
 	})
 
 	step(t, "a synced passkey of a known passkey manager", func(t *testing.T) {
-		// As if alice had added it from her phone: Apple Passwords, whose
-		// icons the AAGUID list has.
+		// As if alice had added it from her phone: 1Password, whose icons
+		// (one for light, one for dark) the AAGUID list has.
 		_, ds := e.userDevices(t, "alice")
 		synced := ds[1]
 		synced.ID, synced.CredentialID = storage.NewID(), storage.RandomBytes(16)
-		synced.AAGUID = appleAAGUID[:]
+		synced.AAGUID = onePasswordAAGUID[:]
 		synced.BackupEligible, synced.BackedUp, synced.Type = true, true, storage.DeviceTypePasskey
 		synced.FriendlyName = "iPhone"
 		e.clock.Advance(time.Minute)
@@ -122,17 +129,31 @@ func TestBrowserAccountPage(t *testing.T) {
 		tb.openAccount(t, e.issuer+"/account")
 		v := tb.waitAccount(t, "signed-in", 3)
 		row := v.Rows[2]
-		if row.Name != "iPhone" || row.Sync != "Synced" || row.Model != "Apple Passwords" || !row.Icon || row.Current {
+		if row.Name != "iPhone" || row.Sync != "Synced" || row.Model != "1Password" || !row.Icon || row.Current {
 			t.Errorf("synced passkey shows as %+v", row)
 		}
 		sig.expect(t, allAccepted(u, append(ds, synced)...))
-		// The icon of the colour scheme shows.
-		for _, scheme := range []string{"light", "dark"} {
+		// The icon of the colour scheme shows: the one the server gives for
+		// it, loaded.
+		var icons struct{ Light, Dark string }
+		for _, p := range tb.passkeysAPI(t, e.app.ID) {
+			if p.ID == synced.ID {
+				icons.Light, icons.Dark = p.Icons.Light, p.Icons.Dark
+			}
+		}
+		if !strings.HasPrefix(icons.Light, "data:image/") || !strings.HasPrefix(icons.Dark, "data:image/") || icons.Light == icons.Dark {
+			t.Fatalf("the server gives the icons %.60q and %.60q, want two different images", icons.Light, icons.Dark)
+		}
+		for _, scheme := range []string{"light", "dark", "light"} {
 			setScheme(t, tb, scheme)
-			shown := eval[string](t, tb, `[...document.querySelectorAll("#passkeys > li:last-child .pk-img")]
-  .filter((img) => img.offsetParent !== null).map((img) => img.classList.contains("pk-dark") ? "dark" : "light").join()`)
-			if shown != scheme {
-				t.Errorf("%s scheme shows the %q icon", scheme, shown)
+			shown := eval[[]string](t, tb, `[...document.querySelectorAll("#passkeys > li:last-child .pk-img")]
+  .filter((img) => img.offsetParent !== null && img.complete && img.naturalWidth > 0).map((img) => img.currentSrc)`)
+			want := icons.Light
+			if scheme == "dark" {
+				want = icons.Dark
+			}
+			if len(shown) != 1 || shown[0] != want {
+				t.Errorf("%s scheme shows %d icons, want only the %s one", scheme, len(shown), scheme)
 			}
 		}
 

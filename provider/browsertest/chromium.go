@@ -53,21 +53,47 @@ func Start(t *testing.T) *Browser {
 	if _, err := chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		t.Fatalf("enable webauthn domain: %v", err)
 	}
-	res, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+	b := &Browser{Ctx: ctx}
+	b.Authenticator = b.addAuthenticator(t, webauthn.AuthenticatorTransportInternal)
+	return b
+}
+
+// AddSecurityKey plugs a second virtual authenticator into b's tab: a
+// roaming (cross-platform, USB) security key that holds resident keys and
+// verifies the user, whose credentials are device-bound (not backup
+// eligible, never backed up). It returns the key's ID. While the platform
+// authenticator of Start is there too, the browser may ask either; a test
+// that needs the key to answer removes the other
+// (webauthn.RemoveVirtualAuthenticator).
+func AddSecurityKey(t *testing.T, b *Browser) webauthn.AuthenticatorID {
+	t.Helper()
+	return b.addAuthenticator(t, webauthn.AuthenticatorTransportUsb)
+}
+
+// addAuthenticator adds a CTAP 2.1 virtual authenticator with resident keys
+// and user verification on transport, whose credentials are not backup
+// eligible.
+func (b *Browser) addAuthenticator(t *testing.T, transport webauthn.AuthenticatorTransport) webauthn.AuthenticatorID {
+	t.Helper()
+	res, err := chromedp.Call(b.Ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
 		Options: &webauthn.VirtualAuthenticatorOptions{
 			Protocol:            webauthn.AuthenticatorProtocolCtap2,
 			Ctap2version:        webauthn.Ctap2versionCtap21,
-			Transport:           webauthn.AuthenticatorTransportInternal,
+			Transport:           transport,
 			HasResidentKey:      true,
 			HasUserVerification: true,
 			IsUserVerified:      true,
 			// cdproto always sends this field: left false, every user
 			// presence test waits forever.
 			AutomaticPresenceSimulation: true,
+			// Device-bound: the BE and BS flags of what it creates are
+			// clear (cdproto always sends these too).
+			DefaultBackupEligibility: false,
+			DefaultBackupState:       false,
 		},
 	})
 	if err != nil {
-		t.Fatalf("add virtual authenticator: %v", err)
+		t.Fatalf("add virtual authenticator (%s): %v", transport, err)
 	}
-	return &Browser{Ctx: ctx, Authenticator: res.AuthenticatorID}
+	return res.AuthenticatorID
 }

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package browsertest
 
 import (
@@ -10,19 +12,24 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/passbridge/passbridge/storage"
+	"github.com/passbridge/passbridge/storage/sqlstore"
+	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
 // TestBrowserFlexCeremonies runs every Flex ceremony through the SDK in
-// Chromium with the browser's own WebAuthn JSON helpers.
+// Chromium with the browser's own WebAuthn JSON helpers, on each store
+// engine (PostgreSQL skips unless configured).
 func TestBrowserFlexCeremonies(t *testing.T) {
-	testCeremonies(t, nil)
+	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
+		testCeremonies(t, open(t), nil)
+	})
 }
 
 // TestBrowserFlexFallbackJSON runs the same ceremonies with the browser's
 // WebAuthn JSON helpers hidden, so the SDK's own base64url conversion builds
 // the options and the responses.
 func TestBrowserFlexFallbackJSON(t *testing.T) {
-	testCeremonies(t, url.Values{"fallback": {"1"}})
+	testCeremonies(t, sqlstoretest.Open(t, sqlstoretest.SQLite), url.Values{"fallback": {"1"}})
 }
 
 // testCeremonies is one user's life through the SDK, on one authenticator:
@@ -30,10 +37,10 @@ func TestBrowserFlexFallbackJSON(t *testing.T) {
 // discoverable, bound and conditional sign-ins, a pending conditional request
 // that a new ceremony aborts, then the server refusals the SDK surfaces.
 // The steps depend on each other, so they run in order and stop at the
-// first failure.
-func testCeremonies(t *testing.T, query url.Values) {
+// first failure. store is a fresh store of the engine under test.
+func testCeremonies(t *testing.T, store storage.Store, query url.Values) {
 	b := startBrowser(t)
-	e := newEnv(t)
+	e := newEnvOn(t, store)
 	b.open(t, e.pageURL("", query))
 
 	caps := call[capabilities](t, b, "capabilities")

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package browsertest
 
 import (
@@ -32,11 +34,12 @@ const (
 
 // oidcEnv is a whole passbridge server as `passbridge serve` builds it (Flex
 // API, SDK, OpenID Connect provider, login and account pages) on a real
-// SQLite store, with the issuer http://localhost:PORT, an app whose RP ID
-// is localhost and whose origin is the issuer's, a confidential client of it
-// (client_secret_post) and the relying party that client stands for: a
-// small handler on another localhost port that records what reaches its
-// redirect_uri.
+// store (SQLite unless a test asks for PostgreSQL), with the issuer
+// http://localhost:PORT, an app whose RP ID is localhost and whose origin is
+// the issuer's, a confidential client of it (client_secret_post) and the
+// relying party that client stands for: a small handler on another
+// localhost port that records what reaches its redirect_uri and its
+// post-logout page.
 type oidcEnv struct {
 	issuer string
 	store  storage.Store
@@ -51,11 +54,18 @@ type oidcEnv struct {
 	rp       *relyingParty
 }
 
-// newOIDCEnv starts the server and the relying party.
+// newOIDCEnv starts the server on a fresh SQLite store, and the relying
+// party.
 func newOIDCEnv(t *testing.T) *oidcEnv {
 	t.Helper()
+	return newOIDCEnvOn(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+}
+
+// newOIDCEnvOn is newOIDCEnv on store, a fresh store of any engine.
+func newOIDCEnvOn(t *testing.T, store storage.Store) *oidcEnv {
+	t.Helper()
 	rec := &recorder{}
-	srv := providertest.Start(t, sqlstoretest.Open(t, sqlstoretest.SQLite), providertest.Options{
+	srv := providertest.Start(t, store, providertest.Options{
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Wrap:   rec.wrap,
 	})
@@ -113,6 +123,8 @@ func (e *oidcEnv) createClient(t *testing.T, app storage.App) storage.Client {
 		RedirectURIs: []string{e.redirect}, AccessTokenType: oidc.AccessTokenOpaque,
 		CreatedAt: now, UpdatedAt: now,
 	}
+	// Where RP-initiated logout may come back to.
+	c.PostLogoutRedirectURIs = []string{e.rp.origin + "/signed-out"}
 	if err := e.store.CreateClient(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +150,28 @@ func (e *oidcEnv) registerTransaction(t *testing.T, externalID string) string {
 		t.Fatalf("create register transaction: status %d", status)
 	}
 	return out.TransactionID
+}
+
+// revokeDevice revokes a user's device through the management API, as the
+// app's backend (or an administrator) does: DELETE
+// /v1/apps/{app_id}/users/{user_id}/devices/{device_id}.
+func (e *oidcEnv) revokeDevice(t *testing.T, userID, deviceID string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodDelete,
+		e.issuer+"/v1/apps/"+e.app.ID+"/users/"+userID+"/devices/"+deviceID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.apiKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("revoke device: status %d: %s", res.StatusCode, raw)
+	}
 }
 
 // signIn is one authorization request as a relying party makes it:
@@ -179,6 +213,9 @@ type idClaims struct {
 	ACR      string   `json:"acr"`
 	AMR      []string `json:"amr"`
 	AuthTime int64    `json:"auth_time"`
+	SID      string   `json:"sid"`
+
+	Raw string `json:"-"` // the ID token itself, for an id_token_hint
 }
 
 // exchange redeems the code at /oauth/token as a relying party does
@@ -221,6 +258,7 @@ func (e *oidcEnv) exchange(t *testing.T, s *signIn, code string) idClaims {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		t.Fatalf("ID token payload: %v", err)
 	}
+	c.Raw = tok.IDToken
 	return c
 }
 
@@ -276,26 +314,33 @@ func doJSON(t *testing.T, req *http.Request, out any) int {
 }
 
 // relyingParty is the client's web server: its callback records the query
-// each redirect brought.
+// each redirect brought, and so does its post-logout page (/signed-out).
 type relyingParty struct {
 	origin    string
 	callbacks chan url.Values
+	logouts   chan url.Values
 }
 
 func newRelyingParty(t *testing.T) *relyingParty {
 	t.Helper()
-	rp := &relyingParty{callbacks: make(chan url.Values, 8)}
+	rp := &relyingParty{callbacks: make(chan url.Values, 8), logouts: make(chan url.Values, 8)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/callback" {
+		var to chan url.Values
+		switch r.URL.Path {
+		case "/callback":
+			to = rp.callbacks
+		case "/signed-out":
+			to = rp.logouts
+		default:
 			http.NotFound(w, r)
 			return
 		}
 		select {
-		case rp.callbacks <- r.URL.Query():
+		case to <- r.URL.Query():
 		default:
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = io.WriteString(w, "<!doctype html><title>Signed in</title><p id=rp>Signed in to the relying party</p>")
+		_, _ = io.WriteString(w, "<!doctype html><title>Relying party</title><p id=rp>The relying party's "+r.URL.Path+"</p>")
 	}))
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -311,6 +356,19 @@ func (rp *relyingParty) callback(t *testing.T) url.Values {
 		return q
 	case <-time.After(ceremonyTimeout):
 		t.Fatalf("the relying party got no callback within %v", ceremonyTimeout)
+		return nil
+	}
+}
+
+// loggedOut waits for the next redirect to reach the relying party's
+// post-logout page.
+func (rp *relyingParty) loggedOut(t *testing.T) url.Values {
+	t.Helper()
+	select {
+	case q := <-rp.logouts:
+		return q
+	case <-time.After(ceremonyTimeout):
+		t.Fatalf("the relying party's post-logout page got no visit within %v", ceremonyTimeout)
 		return nil
 	}
 }

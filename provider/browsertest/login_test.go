@@ -1,3 +1,5 @@
+//go:build e2e
+
 package browsertest
 
 import (
@@ -9,17 +11,29 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/passbridge/passbridge/storage"
+	"github.com/passbridge/passbridge/storage/sqlstore"
+	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
 // TestBrowserLoginPage signs in through the OpenID Connect provider's login
 // page in Chromium, as a user of a relying party does: a passkey registered
 // through the Flex API, then the button, the autofill, a request that names
-// the user, and every way the page can fail short of the app. The steps
-// share one browser and one authenticator, so they run in order and stop at
-// the first failure.
+// the user, and every way the page can fail short of the app; on each store
+// engine (PostgreSQL skips unless configured). The steps share one browser
+// and one authenticator, so they run in order and stop at the first
+// failure.
 func TestBrowserLoginPage(t *testing.T) {
+	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
+		testLoginPage(t, open(t))
+	})
+}
+
+// testLoginPage is TestBrowserLoginPage on store, a fresh store.
+func testLoginPage(t *testing.T, store storage.Store) {
 	b := Start(t)
-	e := newOIDCEnv(t)
+	e := newOIDCEnvOn(t, store)
 	tb := newTab(t, b.Ctx, b.Authenticator)
 	problems := consoleProblems(b.Ctx, false)
 
@@ -139,12 +153,12 @@ func TestBrowserLoginPage(t *testing.T) {
 		}
 	})
 
-	step(t, "a cancelled ceremony", func(t *testing.T) {
+	step(t, "a cancelled ceremony, then a retry", func(t *testing.T) {
 		// User verification fails: the browser answers NotAllowedError, as
 		// when the user cancels the prompt.
 		tb.setPresence(t, true)
 		tb.setUserVerified(t, false)
-		u, _ := e.authorizeURL(e.client, url.Values{"prompt": {"login"}})
+		u, s := e.authorizeURL(e.client, url.Values{"prompt": {"login"}})
 		tb.openLogin(t, u)
 		at := tb.location(t)
 		// The autofill request fails the same way at load, quietly.
@@ -156,11 +170,21 @@ func TestBrowserLoginPage(t *testing.T) {
 		checkCancelled(t, tb, at)
 		// It starts again once the button's has failed.
 		tb.expectGets(t, "optional:NotAllowedError", "conditional:NotAllowedError")
-		// Leave the page before the authenticator verifies again, or that
-		// autofill request would sign in the next time.
-		tb.navigate(t, "about:blank")
-		tb.setUserVerified(t, true)
 		e.rp.none(t)
+
+		// The page still works: the user tries again, and this time the
+		// authenticator verifies them.
+		tb.setUserVerified(t, true)
+		e.rec.take()
+		tb.do(t, "click again", chromedp.Click(chromedp.ID("passkey")))
+		cb := e.rp.callback(t)
+		tb.arrive(t, e.rp.origin)
+		if cb.Get("state") != s.state || cb.Get("code") == "" || cb.Get("error") != "" {
+			t.Fatalf("callback %v after the retry, want a code and state %q", cb, s.state)
+		}
+		tb.expectGets(t, "optional:resolved")
+		checkDiscoverable(t, e.rec.take())
+		e.checkIDToken(t, s, e.exchange(t, s, cb.Get("code")), "alice")
 	})
 
 	step(t, "no passkey on this device", func(t *testing.T) {

@@ -1,3 +1,5 @@
+//go:build e2e
+
 package browsertest
 
 import (
@@ -23,8 +25,8 @@ import (
 )
 
 // env is one passbridge server (Flex API, SDK, and the test page under
-// /test/) on a real SQLite store, with one app whose origin is the server's
-// localhost address.
+// /test/) on a real store (SQLite unless a test asks for PostgreSQL), with
+// one app whose origin is the server's localhost address.
 type env struct {
 	// page is http://localhost:PORT, the origin pages are opened on and the
 	// app's origin (a secure context for WebAuthn, RP ID "localhost").
@@ -38,10 +40,16 @@ type env struct {
 	rec      *recorder
 }
 
-// newEnv starts the server and creates the app and an API key of it.
+// newEnv starts the server on a fresh SQLite store and creates the app and
+// an API key of it.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	store := sqlstoretest.Open(t, sqlstoretest.SQLite)
+	return newEnvOn(t, sqlstoretest.Open(t, sqlstoretest.SQLite))
+}
+
+// newEnvOn is newEnv on store, a fresh store of any engine.
+func newEnvOn(t *testing.T, store storage.Store) *env {
+	t.Helper()
 	svc, err := ceremony.New(ceremony.Config{Store: store})
 	if err != nil {
 		t.Fatal(err)
