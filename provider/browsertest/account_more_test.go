@@ -92,8 +92,8 @@ func TestBrowserLoginUnknownCredential(t *testing.T) {
 			tb.openLogin(t, authorize)
 			tb.waitFor(t, `document.querySelector("#message p")`)
 			// What happened, and what to do.
-			if m := tb.message(t); m.Title != "That passkey could not be verified" || !strings.Contains(m.Text, "use another passkey") {
-				t.Errorf("message %+v, want the refusal and to use another passkey", m)
+			if m := tb.message(t); m.Title != "This passkey was removed from your account" || !strings.Contains(m.Text, "Use another passkey") {
+				t.Errorf("message %+v, want that the passkey was removed and to use another one", m)
 			}
 			if visible := eval[bool](t, tb, `!document.getElementById("complete").hidden && !document.getElementById("passkey").disabled`); !visible {
 				t.Error("the sign-in button is gone: the user cannot use another passkey")

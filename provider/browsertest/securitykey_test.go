@@ -43,6 +43,17 @@ func TestBrowserSecurityKey(t *testing.T) {
 	})
 	user, _ := e.userDevices(t, "alice")
 
+	step(t, "the sign-in page says when only a security key will do", func(t *testing.T) {
+		for _, acr := range []string{"phrh", "phr"} {
+			u, _ := e.authorizeURL(e.client, queryOf("acr_values", acr))
+			tb.openLogin(t, u)
+			shown := eval[bool](t, tb, `(() => { const n = document.getElementById("device-bound"); return !!n && n.checkVisibility() && n.textContent.includes("security key"); })()`)
+			if shown != (acr == "phrh") {
+				t.Errorf("acr_values=%s: the security-key notice shown: %v", acr, shown)
+			}
+		}
+	})
+
 	step(t, "a synced passkey cannot meet acr_values=phrh", func(t *testing.T) {
 		cb, s := tb.passkeyButton(t, e, queryOf("acr_values", "phrh"))
 		if cb.Get("error") != "unmet_authentication_requirements" || cb.Get("code") != "" || cb.Get("state") != s.state {
@@ -87,10 +98,10 @@ func TestBrowserSecurityKey(t *testing.T) {
 			t.Errorf("the security key holds %+v, want alice's resident credential", creds)
 		}
 
-		// The page shows it as a security key, on that device only; the
-		// synced passkey as synced.
+		// The page shows it as a security key; the synced passkey as
+		// synced.
 		row := v.Rows[1]
-		if row.ID != key.ID || row.Name != "Security key" || row.Sync != "This device only" || row.Current {
+		if row.ID != key.ID || row.Name != "Security key" || row.Sync != "Security key" || row.Current {
 			t.Errorf("the security key shows as %+v", row)
 		}
 		if first := v.Rows[0]; first.ID != synced.ID || first.Sync != "Synced" || !first.Current {

@@ -195,6 +195,7 @@ func (h *Handler) page(c *gin.Context) {
 		AuthRequestID: req.ID,
 		AppID:         req.AppID,
 		LoginHint:     oidcp.HintedSubject(req.AuthRequest),
+		DeviceBound:   oidcp.RequiredACR(req.AuthRequest, req.client) == oidcp.ACRPhishingResistantHardware,
 	})
 }
 

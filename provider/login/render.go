@@ -34,6 +34,10 @@ type pageData struct {
 	// RetryURL is the sign-in page again, on an error page whose sign-in
 	// may still succeed with another try (another passkey, a fresh nonce).
 	RetryURL string
+	// DeviceBound marks a sign-in that only a device-bound passkey (not
+	// synced: a security key, some platform authenticators) can complete
+	// (acr phrh): the page says so before the person picks one.
+	DeviceBound bool
 	// ConfirmURL ends the browser's sessions, on the page that asks
 	// before a logout no ID token vouches for.
 	ConfirmURL string

@@ -88,6 +88,10 @@ const messages = {
     title: "That passkey could not be verified",
     text: "Try again, or use another passkey.",
   },
+  unknownPasskey: {
+    title: "This passkey was removed from your account",
+    text: "Use another passkey of your account; you can delete this one from your passkey manager.",
+  },
   rateLimited: {
     title: "Too many attempts",
     text: "Wait a minute, then try again.",
@@ -118,6 +122,7 @@ const byCode = {
   transaction_not_found: "invalidNonce",
   handshake_not_found: "invalidNonce",
   webauthn_verification_failed: "verification",
+  unknown_passkey: "unknownPasskey",
   rate_limited: "rateLimited",
   store_unavailable: "unavailable",
   internal_server_error: "unavailable",
@@ -243,7 +248,8 @@ function row(p) {
     q(".pk-icon").classList.add("has-img");
   }
   q(".pk-name").textContent = p.name;
-  q(".pk-sync").textContent = p.synced ? "Synced" : "This device only";
+  // A security key goes wherever its owner takes it: not "this device".
+  q(".pk-sync").textContent = p.synced ? "Synced" : p.type === "security_key" ? "Security key" : "This device only";
   q(".pk-sync").classList.add(p.synced ? "synced" : "device-bound");
   // The model, where the AAGUID list knows it and the name does not say it.
   if (p.authenticator_name && p.authenticator_name !== p.name) {

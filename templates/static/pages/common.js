@@ -37,6 +37,12 @@ export function situationOf(err, byCode, cancelled = "cancelled") {
   if (err instanceof PageError) {
     return err.kind;
   }
+  // A passkey the app no longer knows (removed from the account) is a
+  // verification failure with this exact reason, which the SDK's signal
+  // of unknown credentials keys on too.
+  if (err?.code === "webauthn_verification_failed" && err?.message === "passkey not recognised" && byCode.unknown_passkey) {
+    return byCode.unknown_passkey;
+  }
   if (err?.code && byCode[err.code]) {
     return byCode[err.code];
   }

@@ -105,6 +105,10 @@ const messages = {
     title: "That passkey could not be verified",
     text: "Try again, or use another passkey.",
   },
+  unknownPasskey: {
+    title: "This passkey was removed from your account",
+    text: "Use another passkey of your account; you can delete this one from your passkey manager.",
+  },
   network: {
     title: "Can't reach the sign-in service",
     text: "Check your connection, then try again.",
@@ -132,6 +136,7 @@ const byCode = {
   invalid_nonce: "invalidNonce",
   rate_limited: "rateLimited",
   webauthn_verification_failed: "verification",
+  unknown_passkey: "unknownPasskey",
   store_unavailable: "unavailable",
   internal_server_error: "unavailable",
   unexpected_response: "unavailable",
