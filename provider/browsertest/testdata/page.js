@@ -4,6 +4,7 @@
 // Query parameters:
 //   app=ID        the app the SDK talks to (required)
 //   sdk=URL       where to import the SDK from (default: this origin's /sdk/flex.js)
+//   base=URL      where the SDK sends its calls (default: where it was imported from)
 //   fallback      hide the browser's WebAuthn JSON helpers, so the SDK's own
 //                 base64url conversion runs
 
@@ -27,6 +28,16 @@ navigator.credentials.get = (options) => {
   return nativeGet(options).finally(() => window.conditionalPending--);
 };
 
+// Counts the SDK's calls whose answer has begun (status and headers), so
+// the test knows when one is reading its body.
+window.fetchesAnswered = 0;
+const nativeFetch = window.fetch.bind(window);
+window.fetch = (...args) =>
+  nativeFetch(...args).then((res) => {
+    window.fetchesAnswered++;
+    return res;
+  });
+
 /** Settles p into {nonce} or the error's {name, code, status, message, flexError}. */
 function settle(p, PassageFlexError) {
   return p.then(
@@ -43,7 +54,7 @@ function settle(p, PassageFlexError) {
 
 try {
   const sdk = await import(params.get("sdk") ?? "/sdk/flex.js");
-  const flex = new sdk.PassageFlex(params.get("app"));
+  const flex = new sdk.PassageFlex(params.get("app"), params.has("base") ? { baseUrl: params.get("base") } : undefined);
   const other = (app) => (app ? new sdk.PassbridgeFlex(app) : flex);
 
   /** Registers a passkey for a register transaction; opts: {attachment, app}. */

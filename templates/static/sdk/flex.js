@@ -96,7 +96,15 @@ class Client {
       const name = err?.name === "AbortError" ? "AbortError" : "NetworkError";
       throw new PassageFlexError(err?.message || name, { name, cause: err });
     }
-    const text = await res.text().catch(() => "");
+    let text = "";
+    try {
+      text = await res.text();
+    } catch (err) {
+      // A newer ceremony may abort this one while its answer is read.
+      if (err?.name === "AbortError" || signal?.aborted) {
+        throw new PassageFlexError(err?.message || "AbortError", { name: "AbortError", cause: err });
+      }
+    }
     let data = null;
     try {
       data = text ? JSON.parse(text) : null;
