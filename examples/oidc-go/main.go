@@ -14,6 +14,8 @@
 //	PASSBRIDGE_ISSUER              passbridge's issuer (default http://localhost:8080)
 //	OIDC_CLIENT_ID                 the client ID passbridge issued (required)
 //	OIDC_CLIENT_SECRET             its secret, or OIDC_CLIENT_SECRET_FILE: a file holding it
+//	OIDC_CLIENT_FILE               instead of the two above: the JSON file that
+//	                               passbridge clients create --output-file wrote
 //	OIDC_REDIRECT_URL              this app's callback (default http://localhost:3001/callback)
 //	OIDC_POST_LOGOUT_REDIRECT_URL  where passbridge sends the browser after sign-out
 //	                               (default: the callback's origin + "/")
