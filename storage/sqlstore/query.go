@@ -176,12 +176,18 @@ func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
 	return nil
 }
 
-// forUpdate locks the rows a SELECT reads until the transaction ends. SQLite
+// forUpdate locks the rows a SELECT reads until the transaction ends. On
+// PostgreSQL the lock is FOR NO KEY UPDATE: updates through it never change
+// a row's key, and a stronger FOR UPDATE would also block every insert of a
+// row that refers to the locked one (a foreign key takes KEY SHARE), such
+// as a session of a device a ceremony is updating; with a share lock on the
+// user on the other side, that was a deadlock at sign-in. An UPDATE that
+// does change a unique column takes the stronger lock by itself. SQLite
 // has no row locks: its transactions take the database's write lock when
 // they begin (_txlock=immediate), which serialises them.
 func (s *Store) forUpdate(query string) string {
 	if s.dialect == DialectPostgres {
-		return query + " FOR UPDATE"
+		return query + " FOR NO KEY UPDATE"
 	}
 	return query
 }
