@@ -43,6 +43,10 @@ type Transaction struct {
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 	CompletedAt time.Time // zero while pending
+	// EnrolmentLinkID names the enrolment link whose page runs this
+	// registration: its finish consumes the link, so that of the
+	// transactions of one link only one ever completes. Empty otherwise.
+	EnrolmentLinkID string
 }
 
 // Handshake is the server-side state of one WebAuthn ceremony between its
@@ -97,4 +101,7 @@ type CeremonyStore interface {
 	CreateNonce(ctx context.Context, n Nonce) error
 	// ConsumeNonce deletes an unexpired nonce of the app and returns it.
 	ConsumeNonce(ctx context.Context, appID string, hash []byte, now time.Time) (Nonce, error)
+	// DeleteUserNonces deletes every unredeemed nonce of a user and reports
+	// how many there were; none is not an error.
+	DeleteUserNonces(ctx context.Context, appID, userID string) (int, error)
 }

@@ -10,6 +10,7 @@ import (
 const (
 	PrefixAPIKey       = "pbk_"
 	PrefixClientSecret = "pbs_"
+	PrefixAdminKey     = "pba_"
 )
 
 // NewSecret returns a random secret of 256 bits, base64url-encoded behind the

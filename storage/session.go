@@ -31,6 +31,9 @@ type SessionStore interface {
 	ListSessions(ctx context.Context, appID, userID string) ([]Session, error) // ordered by CreatedAt, then ID
 	UpdateSession(ctx context.Context, id string, fn func(Session) (Session, error)) (Session, error)
 	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions ends every session of a user, expired or not, and
+	// reports how many there were; none is not an error.
+	DeleteUserSessions(ctx context.Context, appID, userID string) (int, error)
 }
 
 // Signing key states, in the order a key lives through them.
@@ -67,6 +70,9 @@ type SigningKeyStore interface {
 	// instance sharing a store must hold the same master key; comparing its
 	// own check with the returned one tells an instance whether it does.
 	InitMasterKeyCheck(ctx context.Context, check []byte, now time.Time) ([]byte, error)
+	// MasterKeyCheck returns the stored master key check value, or
+	// ErrNotFound before a first start stored one. It writes nothing.
+	MasterKeyCheck(ctx context.Context) ([]byte, error)
 }
 
 // AuditEvent records a security-relevant action.
@@ -81,12 +87,21 @@ type AuditEvent struct {
 	CreatedAt time.Time
 }
 
-// AuditQuery filters and pages ListAuditEvents.
+// AuditQuery filters and pages ListAuditEvents. Every filter set must hold.
 type AuditQuery struct {
-	AppID  string    // empty: all apps
-	UserID string    // empty: all users
-	Before time.Time // zero: no bound; otherwise events strictly older
-	Limit  int       // 0: engine default of 50; at most 1000
+	AppID     string    // empty: all apps
+	UserID    string    // empty: all users
+	Type      string    // empty: all types; otherwise exactly this type
+	Actor     string    // empty: every actor; otherwise exactly this one ("admin_key:<id>", "cli")
+	ActorType string    // empty: every actor; otherwise actors of this kind ("api_key" matches "api_key:<id>", "cli" matches "cli")
+	Since     time.Time // zero: no bound; otherwise events at or after
+	Until     time.Time // zero: no bound; otherwise events strictly before
+	Before    time.Time // zero: no bound; otherwise events strictly older
+	// After pages: the zero Cursor starts at the newest event; the
+	// position of the last event of a page (CreatedAt and ID) asks for the
+	// events that follow it in listing order, which are older.
+	After Cursor
+	Limit int // 0: engine default of 50; at most 1000
 }
 
 // AuditStore persists audit events. Events outlive the users and devices they

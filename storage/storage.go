@@ -48,14 +48,17 @@ var (
 type Store interface {
 	AppStore
 	APIKeyStore
+	AdminKeyStore
 	UserStore
 	DeviceStore
+	BulkStore
 	CeremonyStore
 	ClientStore
 	OIDCStore
 	SessionStore
 	SigningKeyStore
 	AuditStore
+	EnrolmentLinkStore
 
 	// InTx runs fn against a Store bound to one database transaction: every
 	// call fn makes on its argument commits together or not at all. An error
@@ -64,7 +67,7 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// DeleteExpired removes every expiring row (handshakes, nonces, auth
 	// requests, codes, tokens, sessions, expired retired signing keys, used
-	// request objects) whose
+	// request objects, enrolment links) whose
 	// expiry is at or before now, and every transaction whose expiry is at or
 	// before now - TransactionRetention, and reports how many went.
 	DeleteExpired(ctx context.Context, now time.Time) (GCResult, error)

@@ -38,7 +38,8 @@ func (s *Store) AppendAuditEvent(ctx context.Context, e storage.AuditEvent) erro
 // ListAuditEvents returns events newest first (CreatedAt, then ID,
 // descending), filtered and paged by q.
 func (s *Store) ListAuditEvents(ctx context.Context, q storage.AuditQuery) ([]storage.AuditEvent, error) {
-	// At most eight distinct query texts, each cached as its own statement.
+	// One query text per combination of filters, each cached as its own
+	// statement; a deployment uses a handful of them.
 	var b strings.Builder
 	b.WriteString(`SELECT ` + auditColumns + ` FROM audit_events WHERE 1 = 1`)
 	var args []any
@@ -50,9 +51,39 @@ func (s *Store) ListAuditEvents(ctx context.Context, q storage.AuditQuery) ([]st
 		b.WriteString(` AND user_id = ?`)
 		args = append(args, q.UserID)
 	}
+	if q.Type != "" {
+		b.WriteString(` AND type = ?`)
+		args = append(args, q.Type)
+	}
+	if q.Actor != "" {
+		b.WriteString(` AND actor = ?`)
+		args = append(args, q.Actor)
+	}
+	if q.ActorType != "" {
+		// "api_key" is every "api_key:<id>"; an actor without an ID
+		// ("cli") is its own kind. substr, not LIKE: "_" is a wildcard.
+		prefix := q.ActorType + ":"
+		b.WriteString(` AND (actor = ? OR substr(actor, 1, ?) = ?)`)
+		args = append(args, q.ActorType, len(prefix), prefix)
+	}
+	if !q.Since.IsZero() {
+		b.WriteString(` AND created_at >= ?`)
+		args = append(args, timeArg(q.Since))
+	}
+	if !q.Until.IsZero() {
+		b.WriteString(` AND created_at < ?`)
+		args = append(args, timeArg(q.Until))
+	}
 	if !q.Before.IsZero() {
 		b.WriteString(` AND created_at < ?`)
 		args = append(args, timeArg(q.Before))
+	}
+	if q.After.ID != "" {
+		// Listing order is (created_at, id) descending: what follows a
+		// position is older, or as old with a smaller ID.
+		b.WriteString(` AND (created_at < ? OR (created_at = ? AND id < ?))`)
+		at := timeArg(q.After.CreatedAt)
+		args = append(args, at, at, q.After.ID)
 	}
 	b.WriteString(` ORDER BY created_at DESC, id DESC LIMIT ?`)
 	args = append(args, pageLimit(q.Limit))

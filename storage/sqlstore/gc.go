@@ -20,6 +20,7 @@ const (
 	GCSessions      = "sessions"
 	GCSigningKeys   = "signing_keys"
 	GCRequestObjs   = "request_objects"
+	GCEnrolLinks    = "enrolment_links"
 )
 
 // gcStatement deletes one kind's expired rows: those whose expiry is at or
@@ -44,6 +45,7 @@ func gcStatements() []gcStatement {
 		{GCSessions, `DELETE FROM sessions WHERE expires_at <= ?`, 0},
 		{GCSigningKeys, `DELETE FROM signing_keys WHERE state = '` + storage.KeyRetired + `' AND expires_at <= ?`, 0},
 		{GCRequestObjs, `DELETE FROM used_request_objects WHERE expires_at <= ?`, 0},
+		{GCEnrolLinks, `DELETE FROM enrolment_links WHERE expires_at <= ?`, 0},
 	}
 }
 

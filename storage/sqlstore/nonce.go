@@ -16,7 +16,8 @@ const (
 	qNonceInsert = `INSERT INTO nonces (` + nonceColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	// One conditional statement: of concurrent consumers exactly one gets
 	// the row; an expired row stays for DeleteExpired.
-	qNonceConsume = `DELETE FROM nonces WHERE app_id = ? AND hash = ? AND expires_at > ? RETURNING ` + nonceColumns
+	qNonceConsume    = `DELETE FROM nonces WHERE app_id = ? AND hash = ? AND expires_at > ? RETURNING ` + nonceColumns
+	qNonceUserDelete = `DELETE FROM nonces WHERE app_id = ? AND user_id = ?`
 )
 
 type nonceRow struct {
@@ -55,4 +56,14 @@ func (s *Store) ConsumeNonce(ctx context.Context, appID string, hash []byte, now
 		DeviceID: r.DeviceID.String, Kind: r.Kind, UserVerified: r.UserVerified,
 		BackupEligible: r.BackupEligible, BackedUp: r.BackedUp, CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
 	}, nil
+}
+
+// DeleteUserNonces deletes every unredeemed nonce of a user and reports how
+// many there were.
+func (s *Store) DeleteUserNonces(ctx context.Context, appID, userID string) (int, error) {
+	n, err := s.exec(ctx, qNonceUserDelete, appID, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete user nonces: %w", err)
+	}
+	return int(n), nil
 }

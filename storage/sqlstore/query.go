@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -19,11 +20,40 @@ type stmtCache struct {
 	db *sqlx.DB
 	mu sync.RWMutex
 	m  map[string]*sqlx.Stmt // keyed by the query as written, with "?"
+	// pending holds the queries prepareLater is preparing.
+	pending map[string]bool
 }
 
 func newStmtCache(db *sqlx.DB) *stmtCache {
-	return &stmtCache{db: db, m: make(map[string]*sqlx.Stmt)}
+	return &stmtCache{db: db, m: make(map[string]*sqlx.Stmt), pending: make(map[string]bool)}
 }
+
+// prepareLater prepares query in the background unless it is cached or
+// being prepared: for a statement met inside a transaction, which does not
+// wait for a preparation (see stmt), so that it runs prepared from then on.
+// It takes a connection of its own and holds up no caller; a failure is
+// tried again at the next call.
+func (c *stmtCache) prepareLater(query string) {
+	c.mu.Lock()
+	if c.m[query] != nil || c.pending[query] {
+		c.mu.Unlock()
+		return
+	}
+	c.pending[query] = true
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), prepareLaterTimeout)
+		defer cancel()
+		_, _ = c.prepare(ctx, query)
+		c.mu.Lock()
+		delete(c.pending, query)
+		c.mu.Unlock()
+	}()
+}
+
+// prepareLaterTimeout bounds a background preparation waiting for a
+// connection of a busy pool.
+const prepareLaterTimeout = 30 * time.Second
 
 // cached returns the statement for query if it was prepared already.
 func (c *stmtCache) cached(query string) *sqlx.Stmt {
@@ -73,8 +103,11 @@ func (c *stmtCache) close() error {
 // stmt returns how to run query: a cached prepared statement outside a
 // transaction; inside one, the cached statement moved onto the transaction's
 // connection, or (nil, rebound text) to run it unprepared. A transaction
-// never prepares on the pool: on SQLite the pool's one connection is the
-// transaction's, and waiting for another would wait forever.
+// never waits for a preparation on the pool: on SQLite the pool's one
+// connection is the transaction's, and waiting for another would wait
+// forever. On PostgreSQL a statement met first inside a transaction is
+// prepared aside (prepareLater), so that later transactions run it
+// prepared.
 func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, string, error) {
 	if s.tx == nil {
 		st, err := s.stmts.prepare(ctx, query)
@@ -82,6 +115,9 @@ func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, string, err
 	}
 	if st := s.stmts.cached(query); st != nil {
 		return s.tx.StmtxContext(ctx, st), "", nil
+	}
+	if s.dialect == DialectPostgres {
+		s.stmts.prepareLater(query)
 	}
 	return nil, s.tx.Rebind(query), nil
 }

@@ -20,7 +20,8 @@ const (
 	ORDER BY created_at, id`
 	qSessionUpdate = `UPDATE sessions SET subject = ?, hash = ?, device_id = ?, auth_time = ?, amr = ?, acr = ?,
 	last_seen_at = ?, expires_at = ? WHERE id = ?`
-	qSessionDelete = `DELETE FROM sessions WHERE id = ?`
+	qSessionDelete     = `DELETE FROM sessions WHERE id = ?`
+	qSessionUserDelete = `DELETE FROM sessions WHERE app_id = ? AND user_id = ?`
 )
 
 type sessionRow struct {
@@ -128,4 +129,14 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
+}
+
+// DeleteUserSessions ends every session of a user and reports how many
+// there were.
+func (s *Store) DeleteUserSessions(ctx context.Context, appID, userID string) (int, error) {
+	n, err := s.exec(ctx, qSessionUserDelete, appID, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete user sessions: %w", err)
+	}
+	return int(n), nil
 }

@@ -123,3 +123,12 @@ func (s *Store) InitMasterKeyCheck(ctx context.Context, check []byte, now time.T
 	}
 	return bytesOut(stored), nil
 }
+
+// MasterKeyCheck returns the stored check value, or ErrNotFound when none is.
+func (s *Store) MasterKeyCheck(ctx context.Context) ([]byte, error) {
+	var stored []byte
+	if err := s.get(ctx, &stored, qKeyCheckGet); err != nil {
+		return nil, fmt.Errorf("master key check: %w", err)
+	}
+	return bytesOut(stored), nil
+}

@@ -10,11 +10,11 @@ import (
 )
 
 const transactionColumns = `id, app_id, kind, user_id, external_id, display_name, state,
-	created_at, expires_at, completed_at`
+	created_at, expires_at, completed_at, enrolment_link_id`
 
 const (
 	qTransactionInsert = `INSERT INTO transactions (` + transactionColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qTransactionGet = `SELECT ` + transactionColumns + ` FROM transactions WHERE app_id = ? AND id = ?`
 	// One conditional statement: of concurrent completions exactly one
 	// matches a pending row.
@@ -33,13 +33,14 @@ type transactionRow struct {
 	CreatedAt   nullTime       `db:"created_at"`
 	ExpiresAt   nullTime       `db:"expires_at"`
 	CompletedAt nullTime       `db:"completed_at"`
+	LinkID      sql.NullString `db:"enrolment_link_id"`
 }
 
 func (r *transactionRow) transaction() storage.Transaction {
 	return storage.Transaction{
 		ID: r.ID, AppID: r.AppID, Kind: r.Kind, UserID: r.UserID.String, ExternalID: r.ExternalID,
 		DisplayName: r.DisplayName, State: r.State, CreatedAt: r.CreatedAt.t, ExpiresAt: r.ExpiresAt.t,
-		CompletedAt: r.CompletedAt.t,
+		CompletedAt: r.CompletedAt.t, EnrolmentLinkID: r.LinkID.String,
 	}
 }
 
@@ -48,7 +49,7 @@ func (r *transactionRow) transaction() storage.Transaction {
 // user of the app, or the result is ErrNotFound.
 func (s *Store) CreateTransaction(ctx context.Context, t storage.Transaction) error {
 	err := s.insert(ctx, qTransactionInsert, t.ID, t.AppID, t.Kind, strArg(t.UserID), t.ExternalID,
-		t.DisplayName, t.State, timeArg(t.CreatedAt), timeArg(t.ExpiresAt), timeArg(t.CompletedAt))
+		t.DisplayName, t.State, timeArg(t.CreatedAt), timeArg(t.ExpiresAt), timeArg(t.CompletedAt), strArg(t.EnrolmentLinkID))
 	if err != nil {
 		return fmt.Errorf("create transaction: %w", err)
 	}

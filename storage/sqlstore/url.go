@@ -27,6 +27,18 @@ type target struct {
 	driver  string // database/sql driver name
 	dsn     string // what the driver opens
 	dir     string // SQLite only: the directory to create, "" if none
+	file    string // SQLite only: the database file, "" in memory
+}
+
+// SQLiteFile returns the database file an sqlite:// URL names, or "" for an
+// in-memory database or a URL of another engine. It lets a caller see
+// whether the database exists without Open creating it.
+func SQLiteFile(databaseURL string) string {
+	t, err := parseURL(databaseURL)
+	if err != nil {
+		return ""
+	}
+	return t.file
 }
 
 // parseURL turns a database URL into a driver and its DSN:
@@ -61,6 +73,7 @@ func sqliteTarget(rest string) (target, error) {
 	t := target{dialect: DialectSQLite, driver: "sqlite", dsn: dsn}
 	if path != ":memory:" {
 		t.dir = filepath.Dir(path)
+		t.file = path
 	}
 	return t, nil
 }

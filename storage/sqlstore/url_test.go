@@ -70,3 +70,18 @@ func TestParseURLErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestSQLiteFile(t *testing.T) {
+	for url, want := range map[string]string{
+		"sqlite://./data/passbridge.db":                 "./data/passbridge.db",
+		"sqlite:///var/lib/x.db?_pragma=synchronous(1)": "/var/lib/x.db",
+		"SQLITE://x.db":        "x.db",
+		"sqlite://:memory:":    "",
+		"postgres://u:p@db/pb": "",
+		"mysql://db/pb":        "",
+	} {
+		if got := SQLiteFile(url); got != want {
+			t.Errorf("SQLiteFile(%q) = %q, want %q", url, got, want)
+		}
+	}
+}

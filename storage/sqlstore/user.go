@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/passbridge/passbridge/storage"
 )
@@ -18,16 +19,24 @@ const (
 	qUserUpdate = `UPDATE users SET external_id = ?, handle = ?, display_name = ?, status = ?,
 	login_count = ?, updated_at = ?, last_login_at = ? WHERE app_id = ? AND id = ?`
 	qUserDelete = `DELETE FROM users WHERE app_id = ? AND id = ?`
-
-	// A page and, in the same statement, the number of rows matching the
-	// filter; only a page past the end needs the separate count.
-	qUserPage = `SELECT ` + userColumns + `, COUNT(*) OVER () AS total FROM users
-	WHERE app_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?`
-	qUserPageByExt = `SELECT ` + userColumns + `, COUNT(*) OVER () AS total FROM users
-	WHERE app_id = ? AND external_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?`
-	qUserCount      = `SELECT COUNT(*) FROM users WHERE app_id = ?`
-	qUserCountByExt = `SELECT COUNT(*) FROM users WHERE app_id = ? AND external_id = ?`
+	// A shared row lock: updates and deletes of the user wait for the
+	// transaction holding it; other readers and lockers do not.
+	qUserShare = qUserGet + ` FOR SHARE`
 )
+
+// userFilter is the WHERE clause of a user listing and its arguments. The
+// clause is built only from fixed text, so each combination of filters is
+// one query text, prepared once.
+func userFilter(appID string, q storage.UserQuery) (string, []any) {
+	where, args := `app_id = ?`, []any{appID}
+	if q.ExternalID != "" {
+		where, args = where+` AND external_id = ?`, append(args, q.ExternalID)
+	}
+	if q.Status != "" {
+		where, args = where+` AND status = ?`, append(args, q.Status)
+	}
+	return where, args
+}
 
 // Page sizes of ListUsers and ListAuditEvents (storage contract).
 const (
@@ -104,15 +113,16 @@ func (s *Store) getUser(ctx context.Context, op, query string, args ...any) (sto
 // ID, and how many users match the filter across all pages.
 func (s *Store) ListUsers(ctx context.Context, appID string, q storage.UserQuery) ([]storage.User, int, error) {
 	limit, offset := pageLimit(q.Limit), max(q.Offset, 0)
-	page, count, args := qUserPage, qUserCount, []any{appID}
-	if q.ExternalID != "" {
-		page, count, args = qUserPageByExt, qUserCountByExt, append(args, q.ExternalID)
-	}
+	where, args := userFilter(appID, q)
+	// A page and, in the same statement, the number of rows matching the
+	// filter; only a page past the end needs the separate count.
+	page := `SELECT ` + userColumns + `, COUNT(*) OVER () AS total FROM users WHERE ` + where +
+		` ORDER BY created_at, id LIMIT ? OFFSET ?`
 	var rows []struct {
 		userRow
 		Total int `db:"total"`
 	}
-	if err := s.list(ctx, &rows, page, append(args, limit, offset)...); err != nil {
+	if err := s.list(ctx, &rows, page, append(slices.Clip(args), limit, offset)...); err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", err)
 	}
 	users := make([]storage.User, len(rows))
@@ -124,11 +134,54 @@ func (s *Store) ListUsers(ctx context.Context, appID string, q storage.UserQuery
 	}
 	total := 0
 	if offset > 0 {
-		if err := s.get(ctx, &total, count, args...); err != nil {
+		if err := s.get(ctx, &total, `SELECT COUNT(*) FROM users WHERE `+where, args...); err != nil {
 			return nil, 0, fmt.Errorf("list users: %w", err)
 		}
 	}
 	return users, total, nil
+}
+
+// ListUsersPage returns the page of an app's users after q.After, ordered
+// by CreatedAt, then ID. It reads one row more than the page holds, to know
+// whether another page follows.
+func (s *Store) ListUsersPage(ctx context.Context, appID string, q storage.UserQuery) (storage.UserPage, error) {
+	limit := pageLimit(q.Limit)
+	where, args := userFilter(appID, q)
+	if q.After != "" {
+		c, err := storage.ParseCursor(q.After)
+		if err != nil {
+			return storage.UserPage{}, fmt.Errorf("list users: %w", err)
+		}
+		at := timeArg(c.CreatedAt)
+		where, args = where+` AND (created_at > ? OR (created_at = ? AND id > ?))`, append(args, at, at, c.ID)
+	}
+	query := `SELECT ` + userColumns + ` FROM users WHERE ` + where + ` ORDER BY created_at, id LIMIT ?`
+	var rows []userRow
+	if err := s.list(ctx, &rows, query, append(args, limit+1)...); err != nil {
+		return storage.UserPage{}, fmt.Errorf("list users: %w", err)
+	}
+	var p storage.UserPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		p.NextCursor = storage.Cursor{CreatedAt: last.CreatedAt.t, ID: last.ID}.String()
+	}
+	p.Items = make([]storage.User, len(rows))
+	for i := range rows {
+		p.Items[i] = rows[i].user()
+	}
+	return p, nil
+}
+
+// LockUser returns an app's user by id; inside a transaction, on
+// PostgreSQL, it holds a shared lock on the row until the transaction ends.
+// SQLite needs none: a transaction holds the database's write lock from its
+// start (_txlock=immediate), so no other writer runs meanwhile.
+func (s *Store) LockUser(ctx context.Context, appID, id string) (storage.User, error) {
+	if s.tx == nil || s.dialect != DialectPostgres {
+		return s.getUser(ctx, "lock user", qUserGet, appID, id)
+	}
+	return s.getUser(ctx, "lock user", qUserShare, appID, id)
 }
 
 // UpdateUser changes a user through fn, with the row locked. ID, AppID and

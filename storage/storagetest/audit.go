@@ -13,6 +13,8 @@ func auditTests() []test {
 		{"Query", testAuditQuery},
 		{"DefaultLimit", testAuditDefaultLimit},
 		{"DuplicateID", testAuditDuplicateID},
+		{"Filters", testAuditFilters},
+		{"Paging", testAuditPaging},
 	}
 }
 

@@ -143,6 +143,15 @@ func expiringKinds(s storage.Store, w world, keeper storage.AuthRequest) []expir
 			mustOK(t, s.CreateSigningKey(t.Context(), k), "create signing key")
 			return func(ctx context.Context, _ time.Time) error { _, err := s.GetSigningKey(ctx, k.ID); return err }
 		}},
+		{"enrolment link", func(t *testing.T, expires time.Time) func(context.Context, time.Time) error {
+			l := newEnrolmentLink(w.App.ID, w.User.ID)
+			l.CreatedAt, l.ExpiresAt = expires.Add(-time.Hour), expires
+			mustCreateEnrolmentLink(t, s, l)
+			return func(ctx context.Context, _ time.Time) error {
+				_, err := s.GetEnrolmentLink(ctx, w.App.ID, l.ID)
+				return err
+			}
+		}},
 	}
 }
 

@@ -21,14 +21,23 @@ func signingKeyTests() []test {
 	}
 }
 
-// testMasterKeyCheck: the first check value stays; later calls get it back
+// testMasterKeyCheck: reading finds nothing before the first check value is
+// stored, and stores nothing; the first value stays; later calls get it back
 // whatever they offer, and it survives GC.
 func testMasterKeyCheck(t *testing.T, s storage.Store) {
 	ctx := t.Context()
+	_, err := s.MasterKeyCheck(ctx)
+	requireNotFound(t, err, "read master key check before one is stored")
+	_, err = s.MasterKeyCheck(ctx)
+	requireNotFound(t, err, "read master key check again")
+
 	first := storage.RandomBytes(32)
 	got, err := s.InitMasterKeyCheck(ctx, first, odd(0))
 	mustOK(t, err, "init master key check")
 	checkSame(t, "stored check", got, first)
+	read, err := s.MasterKeyCheck(ctx)
+	mustOK(t, err, "read master key check")
+	checkSame(t, "check read back", read, first)
 
 	again, err := s.InitMasterKeyCheck(ctx, first, odd(time.Hour))
 	mustOK(t, err, "init master key check again")
@@ -39,6 +48,9 @@ func testMasterKeyCheck(t *testing.T, s storage.Store) {
 	other, err := s.InitMasterKeyCheck(ctx, storage.RandomBytes(32), odd(2*time.Hour))
 	mustOK(t, err, "init master key check with another value")
 	checkSame(t, "stored check after another value was offered", other, first)
+	read, err = s.MasterKeyCheck(ctx)
+	mustOK(t, err, "read master key check after GC")
+	checkSame(t, "check read back after GC", read, first)
 }
 
 // testMasterKeyCheckConcurrent: instances starting together on an empty

@@ -17,6 +17,15 @@ func userTests() []test {
 		{"Delete", testUserDelete},
 		{"List", testUserList},
 		{"ListDefaultLimit", testUserListDefaultLimit},
+		{"ListFilters", testUserListFilters},
+		{"ListPage", testUserListPage},
+		{"ListPageStable", testUserListPageStable},
+		{"ListPageBadCursor", testUserListPageBadCursor},
+		{"ListPageDefaultLimit", testUserListPageDefaultLimit},
+		{"LockRead", testUserLockRead},
+		{"LockHolds", testUserLockHolds},
+		{"DeleteSessions", testUserDeleteSessions},
+		{"DeleteNonces", testUserDeleteNonces},
 	}
 }
 
