@@ -29,6 +29,9 @@ func (s *Service) BeginFlexRegistration(ctx context.Context, app storage.App, tr
 	if err != nil {
 		return Handshake{}, err
 	}
+	if err := s.checkEnrolmentLink(ctx, app, t); err != nil {
+		return Handshake{}, err
+	}
 	scope := handshakeScope{flow: storage.FlowFlex, kind: storage.KindRegister, transactionID: t.ID}
 	return s.beginRegistration(ctx, s.store, app, u, t.DisplayName, t.DisplayName, att, scope)
 }
@@ -209,6 +212,12 @@ func (s *Service) finishRegistration(ctx context.Context, app storage.App, h sto
 	}
 	now := s.clock()
 	err = s.store.InTx(ctx, func(tx storage.Store) error {
+		// The user is held until the commit and checked again: of this
+		// registration and a deactivation, one lands wholly before the
+		// other, so no device or nonce is added for an inactive user.
+		if err := lockActive(ctx, tx, app.ID, u.ID); err != nil {
+			return err
+		}
 		if err := consumeHandshake(ctx, tx, h, now); err != nil {
 			return err
 		}
@@ -223,6 +232,12 @@ func (s *Service) finishRegistration(ctx context.Context, app storage.App, h sto
 			return ErrCredentialRegistered
 		} else if err != nil {
 			return fmt.Errorf("create device: %w", err)
+		}
+		if t != nil && t.EnrolmentLinkID != "" {
+			// After the device, which the link records as its own.
+			if err := s.useEnrolmentLink(ctx, tx, app, *t, d, now); err != nil {
+				return err
+			}
 		}
 		if t != nil {
 			if err := tx.CreateNonce(ctx, nonce); err != nil {
@@ -254,6 +269,22 @@ func (s *Service) activeUser(ctx context.Context, app storage.App, id string) (s
 		return storage.User{}, ErrUserInactive
 	}
 	return u, nil
+}
+
+// lockActive holds an app's user through the store transaction tx (see
+// storage.UserStore.LockUser) and checks that the user is still active.
+func lockActive(ctx context.Context, tx storage.Store, appID, userID string) error {
+	u, err := tx.LockUser(ctx, appID, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	if u.Status != storage.UserActive {
+		return ErrUserInactive
+	}
+	return nil
 }
 
 // checkAttachment validates the authenticator attachment a registration asks
