@@ -68,16 +68,18 @@ func newFailureLimiter(deps Deps, now func() time.Time, refused func()) (*httpap
 
 // isClientRoute reports whether route is one of the Flex client API's
 // ceremony routes (/v1/apps/:app_id/{register,authenticate}/transactions/webauthn/…),
-// of the login page's calls (/login/ceremony, /login/complete) or of the
+// of the login page's calls (/login/ceremony, /login/complete), of the
 // account page's ceremony calls (/account/session, /account/passkeys,
-// /account/api/passkeys/transaction).
+// /account/api/passkeys/transaction) or of the enrolment page's
+// (/enrol/transaction, /enrol/complete).
 func isClientRoute(route string) bool {
 	// The login and account pages' calls run ceremonies as the client API
 	// does, for anyone who asks; /authorize stores a request (half an
 	// hour) for anyone who knows a client's redirect URI.
 	switch route {
 	case "/authorize", "/login/ceremony", "/login/complete",
-		"/account/session", "/account/passkeys", "/account/api/passkeys/transaction":
+		"/account/session", "/account/passkeys", "/account/api/passkeys/transaction",
+		"/enrol/transaction", "/enrol/complete":
 		return true
 	}
 	rest, ok := strings.CutPrefix(route, "/v1/apps/:app_id/")

@@ -36,6 +36,14 @@ type Deps struct {
 	// RateLimitBurst is how many requests a client may make at once; at
 	// least 1 when RateLimit is set.
 	RateLimitBurst int
+	// KeyRateLimit is how many requests per second one verified key (an
+	// app's API key, an admin key) may make in the long run to the routes
+	// it authenticates, checked after authentication; 0, the zero value,
+	// turns it off. Limits are kept per instance.
+	KeyRateLimit float64
+	// KeyRateLimitBurst is how many requests a key may make at once; at
+	// least 1 when KeyRateLimit is set.
+	KeyRateLimitBurst int
 	// FailedAuthRate is how many failed attempts per second (an unknown app,
 	// a missing or wrong API key) one client may make in the long run to
 	// the routes that load an app; 0 means DefaultFailedAuthRate. Once a
@@ -77,6 +85,27 @@ type OAuthArea interface {
 	OAuthRoutes() []string
 }
 
+// UploadArea is an area some of whose routes take bodies larger than
+// Deps.MaxBodyBytes: uploads, read as a stream (an import).
+type UploadArea interface {
+	Area
+	// BodyLimits maps those routes' full paths, as the area registers
+	// them, to their body limits.
+	BodyLimits() map[string]int64
+}
+
+func bodyLimits(areas []Area) map[string]int64 {
+	limits := map[string]int64{}
+	for _, a := range areas {
+		if u, ok := a.(UploadArea); ok {
+			for path, l := range u.BodyLimits() {
+				limits[path] = l
+			}
+		}
+	}
+	return limits
+}
+
 func oauthRoutes(areas []Area) []string {
 	var paths []string
 	for _, a := range areas {
@@ -101,6 +130,8 @@ type Server struct {
 	limiter *httpapi.RateLimiter // nil: no rate limit
 	// failures limits failed attempts per client; nil when limiter is.
 	failures *httpapi.RateLimiter
+	// keys limits the requests of each verified key; nil: no limit.
+	keys *httpapi.RateLimiter
 	// metricsEngine is MetricsHandler: /metrics alone. With
 	// metricsSeparate the public engine lacks /metrics.
 	metricsEngine   *gin.Engine
@@ -150,6 +181,18 @@ func New(deps Deps) (*Server, error) {
 			return nil, fmt.Errorf("provider: rate limit of failed attempts: %w", err)
 		}
 	}
+	if deps.KeyRateLimit != 0 {
+		l, err := httpapi.NewRateLimiter(httpapi.RateLimiterConfig{
+			Rate:    deps.KeyRateLimit,
+			Burst:   deps.KeyRateLimitBurst,
+			Now:     now,
+			Refused: s.metrics.rateLimited.Inc,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("provider: key rate limit: %w", err)
+		}
+		s.keys = l
+	}
 	engine, err := s.newEngine(deps)
 	if err != nil {
 		return nil, err
@@ -178,7 +221,10 @@ func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 	if s.failures != nil {
 		r.Use(httpapi.LimitFailures(s.failures, failureKey))
 	}
-	r.Use(httpapi.BodyLimit(deps.MaxBodyBytes))
+	if s.keys != nil {
+		r.Use(httpapi.LimitKeys(s.keys))
+	}
+	r.Use(httpapi.BodyLimits(deps.MaxBodyBytes, bodyLimits(deps.Areas)))
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", httpapi.Handle(s.readyz))

@@ -41,7 +41,6 @@ type Handler struct {
 	provider *oidcp.Provider
 	issuer   string
 	origin   string // the issuer's origin, as a browser serialises it
-	host     string
 	pages    *template.Template
 	now      func() time.Time
 	log      *slog.Logger
@@ -70,7 +69,7 @@ func New(deps Deps) (*Handler, error) {
 	}
 	return &Handler{
 		store: deps.Store, ceremony: deps.Ceremony, provider: deps.Provider,
-		issuer: strings.TrimRight(deps.Issuer, "/"), origin: originOf(u), host: strings.ToLower(u.Hostname()),
+		issuer: strings.TrimRight(deps.Issuer, "/"), origin: originOf(u),
 		pages: pages, now: now, log: log,
 	}, nil
 }
@@ -113,17 +112,10 @@ func noStore(c *gin.Context) {
 	c.Next()
 }
 
-// fits reports whether this page can run the app's ceremonies: its origins
-// include the issuer's, and its RP ID is the issuer's host or a registrable
-// suffix of it (WebAuthn L3 §5.1.4.1 and §13.4.9).
+// fits reports whether this page can run the app's ceremonies on the
+// issuer's origin (see ceremony.CheckIssuerFit).
 func (h *Handler) fits(app storage.App) bool {
-	hasOrigin := false
-	for _, o := range app.Origins {
-		if o == h.origin {
-			hasOrigin = true
-		}
-	}
-	return hasOrigin && (h.host == app.RPID || strings.HasSuffix(h.host, "."+app.RPID))
+	return ceremony.CheckIssuerFit(app, h.issuer) == nil
 }
 
 // loadApp loads the app named id, which the page must be able to serve.

@@ -22,6 +22,8 @@ var (
 		"The passkey ceremony could not be confirmed (it expired or was already used). Try again.")
 	errWrongCeremony = httpapi.NewError(http.StatusBadRequest, "wrong_ceremony",
 		"This call takes the nonce of another kind of passkey ceremony.")
+	errUserInactive = httpapi.NewError(http.StatusForbidden, "user_inactive",
+		"This account is inactive, so it cannot sign in. Ask the app's administrator.")
 	errWrongUser = httpapi.NewError(http.StatusForbidden, "wrong_user",
 		"That passkey was created for another account than the one signed in.")
 	errOriginNotAllowed = httpapi.NewError(http.StatusForbidden, "origin_not_allowed",

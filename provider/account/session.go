@@ -1,6 +1,7 @@
 package account
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -36,7 +37,11 @@ func (h *Handler) signIn(c *gin.Context) error {
 	}
 	proof := oidcp.Proof{UserID: n.UserID, Subject: n.ExternalID, DeviceID: n.DeviceID,
 		UserVerified: n.UserVerified, BackupEligible: n.BackupEligible}
-	if err := h.provider.NewSession(ctx, c.Writer, c.Request, app.ID, proof); err != nil {
+	err = h.provider.NewSession(ctx, c.Writer, c.Request, app.ID, proof)
+	if errors.Is(err, oidcp.ErrUserInactive) {
+		return errUserInactive
+	}
+	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, gin.H{"signed_in": true})

@@ -22,7 +22,7 @@ type Deps struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Issuer is the server's public base URL. Its host selects the apps whose
-	// origins /.well-known/webauthn lists.
+	// origins /.well-known/webauthn lists; enrolment links lead to its page.
 	Issuer string
 }
 
@@ -32,6 +32,7 @@ type API struct {
 	ceremony   *ceremony.Service
 	now        func() time.Time
 	log        *slog.Logger
+	issuer     string // the public base URL, for the links the API hands out
 	issuerHost string
 }
 
@@ -50,6 +51,7 @@ func New(deps Deps) *API {
 		ceremony:   deps.Ceremony,
 		now:        now,
 		log:        log,
+		issuer:     deps.Issuer,
 		issuerHost: issuerHost(deps.Issuer),
 	}
 }
@@ -70,6 +72,7 @@ func (a *API) RegisterRoutes(r *gin.RouterGroup) {
 	mgmt.GET("/users/:user_id/devices", httpapi.Handle(a.listDevices))
 	mgmt.PATCH("/users/:user_id/devices/:device_id", httpapi.Handle(a.renameDevice))
 	mgmt.DELETE("/users/:user_id/devices/:device_id", httpapi.Handle(a.revokeDevice))
+	mgmt.POST("/users/:user_id/enrolment-links", httpapi.Handle(a.createEnrolmentLink))
 
 	// The browser's calls: CORS for the app's origins, and a preflight answer
 	// on each path, since the Passage SDK sends a custom header.

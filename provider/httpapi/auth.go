@@ -68,8 +68,8 @@ func App(c *gin.Context) storage.App {
 // message) so the answer reveals nothing about which keys exist; each is a
 // failed attempt for LimitFailures, and a client that has spent its failed
 // attempts is refused with 429 rate_limited before the lookup. On success
-// the key's LastUsedAt is refreshed (best effort) and "api_key:<id>" becomes
-// the request's Actor.
+// the key's LastUsedAt is refreshed (best effort), "api_key:<id>" becomes
+// the request's Actor, and the key's own rate limit applies (see LimitKeys).
 func RequireAPIKey(store storage.APIKeyStore, now func() time.Time) gin.HandlerFunc {
 	if now == nil {
 		now = time.Now
@@ -103,7 +103,11 @@ func RequireAPIKey(store storage.APIKeyStore, now func() time.Time) gin.HandlerF
 				Logger(c).Warn("record api key use", "api_key_id", key.ID, "err", err)
 			}
 		}
-		c.Set(keyActor, "api_key:"+key.ID)
+		actor := "api_key:" + key.ID
+		if err := limitKey(c, actor); err != nil {
+			return err
+		}
+		c.Set(keyActor, actor)
 		c.Next()
 		return nil
 	})
@@ -132,7 +136,8 @@ func bearerToken(header string) (string, bool) {
 }
 
 // Actor names who acts in this request, for audit events: "api_key:<id>"
-// after RequireAPIKey, "" when nobody authenticated.
+// after RequireAPIKey, "admin_key:<id>" after RequireAdminKey, "" when
+// nobody authenticated.
 func Actor(c *gin.Context) string {
 	v, _ := c.Get(keyActor)
 	s, _ := v.(string)

@@ -16,10 +16,21 @@ const DefaultMaxBodyBytes = 1 << 20
 // limit <= 0). A declared length over the limit is refused at once; a body
 // that turns out longer fails when read, and DecodeJSON reports it as 413.
 func BodyLimit(limit int64) gin.HandlerFunc {
+	return BodyLimits(limit, nil)
+}
+
+// BodyLimits is BodyLimit where the routes in routes (full paths as
+// registered, such as "/admin/v1/apps/:app_id/import") have limits of their
+// own: bodies that are uploads, read as a stream.
+func BodyLimits(limit int64, routes map[string]int64) gin.HandlerFunc {
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
 	return func(c *gin.Context) {
+		limit := limit
+		if l, ok := routes[c.FullPath()]; ok {
+			limit = l
+		}
 		if c.Request.ContentLength > limit {
 			Fail(c, errTooLarge(limit))
 			return
@@ -30,6 +41,9 @@ func BodyLimit(limit int64) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// ErrTooLarge is the 413 request_too_large refusing a body over limit.
+func ErrTooLarge(limit int64) *Error { return errTooLarge(limit) }
 
 func errTooLarge(limit int64) *Error {
 	return NewError(http.StatusRequestEntityTooLarge, CodeRequestTooLarge,

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/passbridge/passbridge/ceremony"
+	"github.com/passbridge/passbridge/ceremony/transfer"
 	"github.com/passbridge/passbridge/storage"
 )
 
@@ -28,6 +29,10 @@ var ceremonyStatus = map[string]int{
 	ceremony.CodeCredentialRegistered:    http.StatusConflict,
 	ceremony.CodeTransactionExpired:      http.StatusGone,
 	ceremony.CodeVerificationFailed:      http.StatusUnprocessableEntity,
+	ceremony.CodeEnrolmentLinkNotFound:   http.StatusNotFound,
+	ceremony.CodeEnrolmentLinkExpired:    http.StatusGone,
+	ceremony.CodeEnrolmentLinkUsed:       http.StatusGone,
+	transfer.CodeRPIDMismatch:            http.StatusUnprocessableEntity,
 }
 
 // Messages of the errors whose cause must stay hidden.

@@ -32,6 +32,8 @@ var (
 		"The passkey sign-in could not be confirmed (it expired or was already used). Try again."}
 	errWrongUser = &pageError{http.StatusForbidden, "wrong_user",
 		"That passkey belongs to another account than the one this sign-in is for. Use the passkey of the requested account."}
+	errUserInactive = &pageError{http.StatusForbidden, "user_inactive",
+		"This account is inactive, so it cannot sign in. Ask the app's administrator."}
 	errDone = &pageError{http.StatusConflict, "auth_request_completed",
 		"This sign-in is complete already. Go back to the app."}
 	errWrongCeremony = &pageError{http.StatusBadRequest, "wrong_ceremony",

@@ -38,8 +38,6 @@ type Handler struct {
 	ceremony *ceremony.Service
 	provider *oidcp.Provider
 	issuer   string
-	origin   string // the issuer's origin: where the page's ceremonies run
-	host     string
 	pages    *template.Template
 	assets   map[string]asset
 	now      func() time.Time
@@ -76,8 +74,7 @@ func New(deps Deps) (*Handler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{
-		store: deps.Store, ceremony: deps.Ceremony, provider: deps.Provider,
-		issuer: strings.TrimRight(deps.Issuer, "/"), origin: u.Scheme + "://" + u.Host, host: strings.ToLower(u.Hostname()),
+		store: deps.Store, ceremony: deps.Ceremony, provider: deps.Provider, issuer: strings.TrimRight(deps.Issuer, "/"),
 		pages: pages, assets: assets, now: now, log: log,
 	}
 	deps.Provider.SetErrorPage(h.authorizeError)
@@ -148,17 +145,10 @@ func (h *Handler) load(ctx context.Context, r *http.Request, id string) (*reques
 	return &request{AuthRequest: ar, client: c, app: app}, nil
 }
 
-// fits reports whether the page can run the app's ceremonies: its origins
-// include the issuer's, and its RP ID is the issuer's host or a registrable
-// suffix of it (WebAuthn L3 §5.1.4.1 and §13.4.9).
+// fits reports whether the page can run the app's ceremonies on the
+// issuer's origin (see ceremony.CheckIssuerFit).
 func (h *Handler) fits(app storage.App) bool {
-	hasOrigin := false
-	for _, o := range app.Origins {
-		if o == h.origin {
-			hasOrigin = true
-		}
-	}
-	return hasOrigin && (h.host == app.RPID || strings.HasSuffix(h.host, "."+app.RPID))
+	return ceremony.CheckIssuerFit(app, h.issuer) == nil
 }
 
 // page shows the sign-in page, or goes straight on when the request is done
@@ -366,6 +356,9 @@ func (h *Handler) complete(c *gin.Context) {
 			"the passkey used does not meet the authentication requirements of this sign-in"))
 		return
 	case errors.Is(err, oidcp.ErrAlreadyDone):
+	case errors.Is(err, oidcp.ErrUserInactive):
+		h.respondErrorFor(c, errUserInactive, req)
+		return
 	case err != nil:
 		h.respondError(c, h.internal(ctx, "sign in", err))
 		return

@@ -103,6 +103,15 @@ func (p *Provider) replaceSession(ctx context.Context, w http.ResponseWriter, re
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.cfg.SessionTTL),
 	}
 	err = p.store.InTx(ctx, func(tx storage.Store) error {
+		// A user deactivated (or deleted) since the ceremony's nonce was
+		// redeemed gets no session (see lockActiveUser).
+		err := lockActiveUser(ctx, tx, appID, proof.UserID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrUserInactive
+		}
+		if err != nil {
+			return err
+		}
 		if old != nil {
 			if err := tx.DeleteSession(ctx, old.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
@@ -150,6 +159,10 @@ func (p *Provider) CompleteFromSession(ctx context.Context, r storage.AuthReques
 	})
 	return err
 }
+
+// ErrUserInactive is returned by SignIn and NewSession when the user was
+// deactivated or deleted after the ceremony.
+var ErrUserInactive = errors.New("the user is inactive")
 
 // ErrAlreadyDone: the auth request was completed already.
 var ErrAlreadyDone = errAlreadyDone

@@ -214,6 +214,17 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	return s.LegacyServer.CodeExchange(ctx, r)
 }
 
+// Revocation is op's, with the presented token remembered for
+// RevokeToken (see outage.revoked).
+func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.RevocationRequest]) (*op.Response, error) {
+	if o, ok := ctx.Value(outageKey{}).(*outage); ok {
+		o.mu.Lock()
+		o.revoked = r.Data.Token
+		o.mu.Unlock()
+	}
+	return s.LegacyServer.Revocation(ctx, r)
+}
+
 // prereadKey holds, in a code exchange's context, the auth request the
 // code names, as CodeExchange read it before the code was spent.
 type prereadKey struct{}
@@ -292,6 +303,11 @@ type outage struct {
 	seen    atomic.Bool
 	mu      sync.Mutex
 	clients map[string]storage.Client
+	// revoked is the token a revocation request presented, as it came: op
+	// hands RevokeToken what it made of it, which for a refresh token sent
+	// with token_type_hint=access_token is the garbage of decrypting it as
+	// an access token (op's decryption does not authenticate).
+	revoked string
 	// refreshID is the refresh token ID GetRefreshTokenInfo found for the
 	// revoking client, which op then hands to RevokeToken.
 	refreshID string

@@ -87,10 +87,46 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	}
 	now := s.clock()
 	t := s.accessToken(g, "", now, s.accessLifetime(ctx, g.clientID))
-	if err := s.store.CreateAccessToken(ctx, t); err != nil {
+	err := s.store.InTx(ctx, func(tx storage.Store) error {
+		if err := lockActiveUser(ctx, tx, g.appID, g.userID); err != nil {
+			return err
+		}
+		return tx.CreateAccessToken(ctx, t)
+	})
+	if errors.Is(err, ErrUserInactive) {
+		return "", time.Time{}, errUserInactive()
+	}
+	if err != nil {
 		return "", time.Time{}, s.translate(ctx, "create access token", err, revokedGrant)
 	}
 	return t.ID, t.ExpiresAt, nil
+}
+
+// lockActiveUser holds the user tokens are about to be issued to, or a
+// session created for, through the store transaction tx (see
+// storage.UserStore.LockUser) and checks that the user is active. A user
+// deactivated after signing in gets nothing from a code or a session of
+// before; and a deactivation cannot land between this check and the
+// commit, so it ends whatever this transaction writes. It must come first
+// in tx, before any row the deactivation deletes is touched.
+func lockActiveUser(ctx context.Context, tx storage.Store, appID, userID string) error {
+	if userID == "" {
+		return nil
+	}
+	u, err := tx.LockUser(ctx, appID, userID)
+	if err != nil {
+		return err
+	}
+	if u.Status != storage.UserActive {
+		return ErrUserInactive
+	}
+	return nil
+}
+
+// errUserInactive is the token endpoint's answer for a user deactivated
+// since signing in.
+func errUserInactive() *oidc.Error {
+	return oidc.ErrInvalidGrant().WithDescription("the user is inactive")
 }
 
 // revokedGrant: what the tokens would be issued for is gone (a revoked
@@ -127,6 +163,9 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	access := s.accessToken(g, refresh.ID, now, ttl)
 	var replayed storage.RefreshToken
 	err = s.store.InTx(ctx, func(tx storage.Store) error {
+		if err := lockActiveUser(ctx, tx, g.appID, g.userID); err != nil {
+			return err
+		}
 		if current != "" {
 			old, err := tx.ConsumeRefreshToken(ctx, storage.HashSecret(current), now)
 			if errors.Is(err, storage.ErrReused) {
@@ -145,6 +184,9 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		}
 		return tx.CreateAccessToken(ctx, access)
 	})
+	if errors.Is(err, ErrUserInactive) {
+		return "", "", time.Time{}, errUserInactive()
+	}
 	if errors.Is(err, storage.ErrReused) {
 		s.revokeReplayedGrant(ctx, replayed)
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token was already used")
@@ -210,28 +252,37 @@ func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token str
 // types too), with the access tokens issued from it. A token that is
 // unknown, expired or another client's is not an error (§2.2).
 func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, _, clientID string) *oidc.Error {
-	if !plausible(tokenOrID, 4096) {
-		return nil
-	}
-	checkedID := ""
+	checkedID, presented := "", tokenOrID
 	if o, ok := ctx.Value(outageKey{}).(*outage); ok {
 		o.mu.Lock()
 		checkedID = o.refreshID
+		if o.revoked != "" {
+			presented = o.revoked
+		}
 		o.mu.Unlock()
 	}
+	// What op made of the token may be garbage (see outage.revoked): it is
+	// looked up only when it could be an ID, the token as presented always.
+	if !plausible(presented, 4096) {
+		return nil
+	}
+	asID := plausible(tokenOrID, 4096)
 	err := s.store.InTx(ctx, func(tx storage.Store) error {
-		if a, err := tx.GetAccessToken(ctx, tokenOrID, s.clock()); err == nil {
-			if a.ClientID != clientID {
+		if asID {
+			a, err := tx.GetAccessToken(ctx, tokenOrID, s.clock())
+			switch {
+			case err == nil && a.ClientID != clientID:
 				return nil
+			case err == nil:
+				return tx.DeleteAccessToken(ctx, a.ID)
+			case !errors.Is(err, storage.ErrNotFound):
+				return err
 			}
-			return tx.DeleteAccessToken(ctx, a.ID)
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return err
 		}
 		if checkedID != "" && tokenOrID == checkedID {
 			return tx.DeleteRefreshToken(ctx, checkedID)
 		}
-		t, err := tx.GetRefreshTokenByHash(ctx, storage.HashSecret(tokenOrID), s.clock())
+		t, err := tx.GetRefreshTokenByHash(ctx, storage.HashSecret(presented), s.clock())
 		if (err == nil || errors.Is(err, storage.ErrReused)) && t.ClientID == clientID {
 			return tx.DeleteRefreshToken(ctx, t.ID)
 		}

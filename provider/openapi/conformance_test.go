@@ -15,10 +15,12 @@ import (
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/provider"
+	"github.com/passbridge/passbridge/provider/adminapi"
 	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/openapi"
 	"github.com/passbridge/passbridge/provider/passkeyapi"
 	"github.com/passbridge/passbridge/provider/sdk"
+	"github.com/passbridge/passbridge/provider/signing"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
@@ -37,6 +39,9 @@ type world struct {
 	checker schemaChecker
 	app     storage.App
 	key     string
+	// store is the world's store; adminKey an admin key of it.
+	store    storage.Store
+	adminKey string
 	// exercised records each documented operation answered with 2xx.
 	exercised map[string]bool
 }
@@ -50,6 +55,18 @@ func newWorld(t *testing.T, configure ...func(*provider.Deps)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	masterKey := storage.RandomBytes(32)
+	keys, err := signing.New(signing.Config{Store: st, MasterKey: masterKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Ensure(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := adminapi.New(adminapi.Deps{Store: st, Ceremony: svc, Keys: keys, MasterKey: masterKey, Issuer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
 	deps := provider.Deps{
 		Store:    st,
 		Ceremony: svc,
@@ -59,6 +76,7 @@ func newWorld(t *testing.T, configure ...func(*provider.Deps)) *world {
 			passkeyapi.New(passkeyapi.Deps{Store: st, Ceremony: svc}),
 			sdk.New(),
 			openapi.New(),
+			admin,
 		},
 	}
 	for _, f := range configure {
@@ -86,8 +104,16 @@ func newWorld(t *testing.T, configure ...func(*provider.Deps)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	adminSecret, adminPrefix := storage.NewSecret(storage.PrefixAdminKey)
+	err = st.CreateAdminKey(t.Context(), storage.AdminKey{
+		ID: storage.NewID(), Name: "docs", Prefix: adminPrefix, Hash: storage.HashSecret(adminSecret),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := load(t)
-	return &world{engine: engine, doc: d, checker: schemaChecker{doc: d}, app: app, key: key, exercised: map[string]bool{}}
+	return &world{engine: engine, doc: d, checker: schemaChecker{doc: d}, app: app, key: key,
+		store: st, adminKey: adminSecret, exercised: map[string]bool{}}
 }
 
 // call is one request to a documented operation.
@@ -142,6 +168,9 @@ func (w *world) do(t *testing.T, c call) answer {
 	}
 	if strings.HasPrefix(c.template, "/v1/") && !c.noKey {
 		req.Header.Set("Authorization", "Bearer "+w.key)
+	}
+	if strings.HasPrefix(c.template, "/admin/") && !c.noKey {
+		req.Header.Set("Authorization", "Bearer "+w.adminKey)
 	}
 	for k, v := range c.header {
 		req.Header.Set(k, v)

@@ -77,6 +77,8 @@ func TestDocumentHeader(t *testing.T) {
 		{"servers[0].url", str(get(d, "servers").([]any)[0], "url"), "/"},
 		{"apiKey type", str(d, "components", "securitySchemes", "apiKey", "type"), "http"},
 		{"apiKey scheme", str(d, "components", "securitySchemes", "apiKey", "scheme"), "bearer"},
+		{"adminKey type", str(d, "components", "securitySchemes", "adminKey", "type"), "http"},
+		{"adminKey scheme", str(d, "components", "securitySchemes", "adminKey", "scheme"), "bearer"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -90,7 +92,7 @@ func TestDocumentHeader(t *testing.T) {
 	for _, tag := range get(d, "tags").([]any) {
 		tags = append(tags, str(tag, "name"))
 	}
-	want := []string{"Flex management", "Flex client", "Start/finish", "Commands", "Well-known", "Operations"}
+	want := []string{"Flex management", "Flex client", "Start/finish", "Commands", "Well-known", "Operations", "Admin"}
 	if !slices.Equal(tags, want) {
 		t.Errorf("tags = %q, want %q", tags, want)
 	}
@@ -308,15 +310,18 @@ func checkErrorResponses(t *testing.T, d doc, o operation) {
 		t.Error("takes input but documents no 4xx error response")
 	}
 	if secured(o) && responses["401"] == nil {
-		t.Error("requires the API key but documents no 401")
+		t.Error("requires a key but documents no 401")
 	}
 }
 
+// secured reports whether the operation needs an API key or an admin key.
 func secured(o operation) bool {
 	sec, _ := o.op["security"].([]any)
 	for _, req := range sec {
-		if _, ok := req.(map[string]any)["apiKey"]; ok {
-			return true
+		for _, scheme := range []string{"apiKey", "adminKey"} {
+			if _, ok := req.(map[string]any)[scheme]; ok {
+				return true
+			}
 		}
 	}
 	return false

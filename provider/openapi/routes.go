@@ -11,10 +11,10 @@ import (
 // Undocumented returns the route patterns the document leaves out on purpose,
 // in OpenAPI form; a pattern ending in "/*" also covers everything below it.
 // The OIDC provider's endpoints are described by its own discovery document
-// (at zitadel/oidc's default paths); the landing page, the login and account
-// pages (with the calls only their scripts make) and their static assets are
-// for browsers, not an API; /.well-known/passkey-endpoints follows its W3C
-// specification.
+// (at zitadel/oidc's default paths); the landing page, the login, account
+// and enrolment pages (with the calls only their scripts make) and their
+// static assets are for browsers, not an API; /.well-known/passkey-endpoints
+// follows its W3C specification.
 func Undocumented() []string {
 	return []string{
 		// OpenID Connect (zitadel/oidc op), discovered through its metadata.
@@ -37,6 +37,8 @@ func Undocumented() []string {
 		"/logged-out",
 		"/account",
 		"/account/*",
+		"/enrol",
+		"/enrol/*",
 		"/static/*",
 		"/favicon.ico",
 	}

@@ -20,8 +20,16 @@ import (
 type Options struct {
 	RateLimit      float64 // per-address requests a second (0: none)
 	RateLimitBurst int
-	HTTPClient     *http.Client // fetches clients' jwks_uri
-	Logger         *slog.Logger // nil: logs are discarded
+	// FailedAuthRate and FailedAuthBurst limit failed attempts per address
+	// while RateLimit is set (0: the server's defaults).
+	FailedAuthRate  float64
+	FailedAuthBurst int
+	// KeyRateLimit limits the requests of each API or admin key a second
+	// (0: none).
+	KeyRateLimit      float64
+	KeyRateLimitBurst int
+	HTTPClient        *http.Client // fetches clients' jwks_uri
+	Logger            *slog.Logger // nil: logs are discarded
 	// Areas are mounted too, after serve's.
 	Areas []provider.Area
 	// Wrap, when set, wraps the server's handler (to record requests).
@@ -94,6 +102,8 @@ func (s *Server) serve(t testing.TB, ln net.Listener) {
 	server, err := provider.New(provider.Deps{
 		Store: st, Ceremony: svc, Logger: log, Issuer: s.Issuer, MasterKey: s.MasterKey, Now: now,
 		RateLimit: s.opts.RateLimit, RateLimitBurst: s.opts.RateLimitBurst,
+		FailedAuthRate: s.opts.FailedAuthRate, FailedAuthBurst: s.opts.FailedAuthBurst,
+		KeyRateLimit: s.opts.KeyRateLimit, KeyRateLimitBurst: s.opts.KeyRateLimitBurst,
 		Areas: append(areas, s.opts.Areas...),
 	})
 	if err != nil {

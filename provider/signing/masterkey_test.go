@@ -40,3 +40,35 @@ func TestCheckMasterKey(t *testing.T) {
 		}
 	})
 }
+
+// VerifyMasterKey answers as CheckMasterKey does, but never records a check
+// value: on a fresh store it says there is none, and the store stays so.
+func TestVerifyMasterKey(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st storage.Store) {
+		ctx := context.Background()
+		mk := storage.RandomBytes(32)
+		for range 2 {
+			if err := signing.VerifyMasterKey(ctx, st, mk); !errors.Is(err, signing.ErrNoMasterKeyCheck) {
+				t.Fatalf("fresh store: %v, want ErrNoMasterKeyCheck", err)
+			}
+		}
+		if _, err := st.MasterKeyCheck(ctx); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("VerifyMasterKey recorded a check value: %v", err)
+		}
+		// Any key can still be the first: VerifyMasterKey chose none.
+		other := storage.RandomBytes(32)
+		if err := signing.CheckMasterKey(ctx, st, other, start); err != nil {
+			t.Fatalf("first start after verifying another key: %v", err)
+		}
+		if err := signing.VerifyMasterKey(ctx, st, other); err != nil {
+			t.Fatalf("the store's key: %v", err)
+		}
+		err := signing.VerifyMasterKey(ctx, st, mk)
+		if !errors.Is(err, signing.ErrMasterKeyMismatch) || !strings.Contains(err.Error(), "another master key") {
+			t.Fatalf("another key: %v, want ErrMasterKeyMismatch", err)
+		}
+		if err := signing.VerifyMasterKey(ctx, st, other[:31]); err == nil || errors.Is(err, signing.ErrMasterKeyMismatch) {
+			t.Fatalf("short key: %v", err)
+		}
+	})
+}

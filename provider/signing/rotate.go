@@ -36,11 +36,22 @@ func (m *Manager) Rotate(ctx context.Context, force bool) (Rotation, error) {
 // after the keys changed (to record an audit event, say). An error from fn
 // rolls the rotation back and is returned.
 func (m *Manager) RotateWith(ctx context.Context, force bool, fn func(ctx context.Context, tx storage.Store, r Rotation) error) (Rotation, error) {
+	return m.RotateAs(ctx, m.alg, force, fn)
+}
+
+// RotateAs is RotateWith whose new next key signs with alg rather than the
+// Manager's algorithm: a rotation an operator asks a running server for
+// keeps the algorithm the deployment chose so far (see NextAlgorithm), or
+// changes it.
+func (m *Manager) RotateAs(ctx context.Context, alg string, force bool, fn func(ctx context.Context, tx storage.Store, r Rotation) error) (Rotation, error) {
+	if !ValidAlgorithm(alg) {
+		return Rotation{}, fmt.Errorf("rotate signing keys: algorithm %q: want %s, %s or %s", alg, RS256, ES256, EdDSA)
+	}
 	if err := m.Ensure(ctx); err != nil {
 		return Rotation{}, err
 	}
 	now := m.clock()
-	fresh, err := newKey(m.masterKey, m.alg, storage.KeyNext, now)
+	fresh, err := newKey(m.masterKey, alg, storage.KeyNext, now)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("rotate signing keys: %w", err)
 	}
@@ -99,4 +110,21 @@ func (m *Manager) RotateWith(ctx context.Context, force bool, fn func(ctx contex
 		m.log.Error("reload signing keys after rotation", "err", err)
 	}
 	return r, nil
+}
+
+// NextAlgorithm is the algorithm of the current next key: what a rotation
+// that names no algorithm gives the key it creates, the deployment's choice
+// so far. A store without a valid next key gets DefaultAlgorithm.
+func NextAlgorithm(ctx context.Context, st storage.SigningKeyStore) (string, error) {
+	keys, err := st.ListSigningKeys(ctx)
+	if err != nil {
+		return "", fmt.Errorf("list signing keys: %w", err)
+	}
+	alg := DefaultAlgorithm
+	for _, k := range keys {
+		if k.State == storage.KeyNext && ValidAlgorithm(k.Algorithm) {
+			alg = k.Algorithm
+		}
+	}
+	return alg, nil
 }

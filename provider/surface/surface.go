@@ -11,6 +11,8 @@ import (
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/provider/account"
+	"github.com/passbridge/passbridge/provider/adminapi"
+	"github.com/passbridge/passbridge/provider/enrol"
 	"github.com/passbridge/passbridge/provider/flexapi"
 	"github.com/passbridge/passbridge/provider/login"
 	"github.com/passbridge/passbridge/provider/oidc"
@@ -38,7 +40,7 @@ type Deps struct {
 
 // Areas builds every area of the public surface: the Flex API, the
 // start/finish API, the SDK, the OpenAPI document, the OpenID Connect
-// provider, and the login and account pages.
+// provider, the login, account and enrolment pages, and the admin API.
 func Areas(d Deps) ([]provider.Area, error) {
 	op, err := oidc.New(oidc.Deps{Store: d.Store, Keys: d.Keys, Issuer: d.Issuer, MasterKey: d.MasterKey,
 		Now: d.Now, Logger: d.Logger, HTTPClient: d.HTTPClient})
@@ -55,6 +57,16 @@ func Areas(d Deps) ([]provider.Area, error) {
 	if err != nil {
 		return nil, err
 	}
+	enrolment, err := enrol.New(enrol.Deps{Ceremony: d.Ceremony, Provider: op, Issuer: d.Issuer,
+		Templates: templates.FS(), Logger: d.Logger})
+	if err != nil {
+		return nil, err
+	}
+	admin, err := adminapi.New(adminapi.Deps{Store: d.Store, Ceremony: d.Ceremony, Keys: d.Keys, MasterKey: d.MasterKey,
+		Issuer: d.Issuer, Now: d.Now, Logger: d.Logger})
+	if err != nil {
+		return nil, err
+	}
 	return []provider.Area{
 		flexapi.New(flexapi.Deps{Store: d.Store, Ceremony: d.Ceremony, Now: d.Now, Logger: d.Logger, Issuer: d.Issuer}),
 		passkeyapi.New(passkeyapi.Deps{Store: d.Store, Ceremony: d.Ceremony, Now: d.Now, Logger: d.Logger}),
@@ -63,5 +75,7 @@ func Areas(d Deps) ([]provider.Area, error) {
 		op,
 		page,
 		acct,
+		enrolment,
+		admin,
 	}, nil
 }
