@@ -9,11 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/passbridge/passbridge/provider/settings"
 	"github.com/passbridge/passbridge/storage"
 )
-
-// maxNameLen bounds the names of keys and clients: labels, not documents.
-const maxNameLen = 100
 
 // apiKeyJSON is an API key as listings print it; the key itself is never
 // stored, so only creation can show it.
@@ -159,16 +157,5 @@ func (c *cli) apiKeysRevoke() *cobra.Command {
 
 // checkName checks a label given by flag.
 func checkName(flag, name string, required bool) error {
-	switch {
-	case name == "" && required:
-		return fmt.Errorf("%s is required", flag)
-	case len(name) > maxNameLen:
-		return fmt.Errorf("%s %q is longer than %d characters", flag, name[:20]+"…", maxNameLen)
-	}
-	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%s %q contains a control character", flag, name)
-		}
-	}
-	return nil
+	return settings.CheckName(flag, name, required)
 }

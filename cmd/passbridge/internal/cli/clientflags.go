@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"errors"
-	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
-	"github.com/passbridge/passbridge/provider/oidc"
+	"github.com/passbridge/passbridge/provider/settings"
 	"github.com/passbridge/passbridge/storage"
 )
 
@@ -44,16 +40,6 @@ func changedFlags(cmd *cobra.Command) []string {
 	return out
 }
 
-// Bounds on client lifetimes: a token outliving a day is a credential to
-// revoke, not to wait out; a refresh token shorter than an hour is a session
-// that ends mid-task.
-const (
-	minTokenLifetime   = time.Minute
-	maxTokenLifetime   = 24 * time.Hour
-	minRefreshLifetime = time.Hour
-	maxRefreshLifetime = 365 * 24 * time.Hour
-)
-
 func (f *clientFlags) define(cmd *cobra.Command, update bool) {
 	fl := cmd.Flags()
 	replaces := ""
@@ -80,152 +66,72 @@ func (f *clientFlags) define(cmd *cobra.Command, update bool) {
 	config.AddFlags(fl, config.KeyMasterKey, config.KeyMasterKeyFile)
 }
 
-// apply copies the flags the user set onto cl and validates the result. It
-// returns every problem, each naming its flag and value; it reads the
-// --jwks-file but writes nothing.
+// cliLabels name a client's fields as flags.
+var cliLabels = settings.ClientLabels{
+	Name: "--name", RedirectURI: "--redirect-uri", PostLogoutRedirectURI: "--post-logout-redirect-uri",
+	Public: "--public", AuthMethod: "--auth-method", JWKS: "--jwks-file", JWKSURI: "--jwks-uri", Scope: "--scope",
+	AccessTokenType: "--access-token-type", IDTokenLifetime: "--id-token-lifetime",
+	AccessTokenLifetime: "--access-token-lifetime", RefreshTokenLifetime: "--refresh-token-lifetime",
+	RequireACR: "--require-acr", RotateSecret: "--rotate-secret",
+}
+
+// apply copies the flags the user set onto cl and validates the result
+// (settings.ApplyClient). It returns every problem, each naming its flag
+// and value; it reads the --jwks-file but writes nothing.
 func (f *clientFlags) apply(cmd *cobra.Command, cl storage.Client) (storage.Client, []string) {
 	set := func(name string) bool { return cmd.Flags().Changed(name) }
-	var problems []string
-	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-
+	var (
+		ch       settings.ClientChange
+		problems []string
+	)
 	if set("name") {
-		cl.Name = strings.TrimSpace(f.name)
-		if err := checkName("--name", cl.Name, false); err != nil {
-			problems = append(problems, err.Error())
-		}
+		ch.Name = &f.name
 	}
 	if set("redirect-uri") {
-		var p []string
-		cl.RedirectURIs, p = checkRedirectURIs("--redirect-uri", f.redirectURIs)
-		problems = append(problems, p...)
+		ch.RedirectURIs = &f.redirectURIs
 	}
 	if set("post-logout-redirect-uri") {
-		var p []string
-		cl.PostLogoutRedirectURIs, p = checkRedirectURIs("--post-logout-redirect-uri", withoutEmpty(f.logoutRedirects))
-		problems = append(problems, p...)
+		ch.PostLogoutRedirectURIs = &f.logoutRedirects
 	}
-
-	method := f.authMethod
-	switch {
-	case set("auth-method") && !slices.Contains([]string{storage.AuthMethodBasic, storage.AuthMethodPost, storage.AuthMethodPrivateKeyJWT, storage.AuthMethodNone}, method):
-		add("--auth-method %q: want client_secret_basic, client_secret_post, private_key_jwt or none", method)
-	case set("auth-method") && set("public") && f.public != (method == storage.AuthMethodNone):
-		add("--public=%t contradicts --auth-method %q", f.public, method)
-	case set("auth-method"):
-		cl.AuthMethod = method
-	case set("public") && f.public:
-		cl.AuthMethod = storage.AuthMethodNone
-	case set("public") && cl.AuthMethod == storage.AuthMethodNone:
-		cl.AuthMethod = storage.AuthMethodBasic // --public=false: confidential, as create makes it
+	if set("public") {
+		ch.Public = &f.public
 	}
-
-	switch {
-	case set("jwks-file") && set("jwks-uri") && f.jwksFile != "" && f.jwksURI != "":
-		add("give --jwks-file or --jwks-uri, not both")
-	default:
-		if set("jwks-file") {
-			cl.JWKS = nil
-			if f.jwksFile != "" {
-				jwks, p := readJWKS(f.jwksFile)
-				problems = append(problems, p...)
-				cl.JWKS, cl.JWKSURI = jwks, ""
-			}
-		}
-		if set("jwks-uri") {
-			cl.JWKSURI = strings.TrimSpace(f.jwksURI)
-			if cl.JWKSURI != "" {
-				if err := checkHTTPSURL(cl.JWKSURI); err != nil {
-					add("--jwks-uri %q: %v", cl.JWKSURI, err)
-				}
-				cl.JWKS = nil
-			}
+	if set("auth-method") {
+		ch.AuthMethod = &f.authMethod
+	}
+	if set("jwks-file") {
+		ch.JWKS = &settings.KeySet{}
+		if f.jwksFile != "" {
+			doc, p := readJWKS(f.jwksFile)
+			problems = append(problems, p...)
+			ch.JWKS = &settings.KeySet{Doc: doc, Refused: len(p) > 0}
 		}
 	}
-
+	if set("jwks-uri") {
+		ch.JWKSURI = &f.jwksURI
+	}
 	if set("scope") {
-		cl.Scopes = nil
-		for _, s := range withoutEmpty(f.scopes) {
-			if err := checkScope(s); err != nil {
-				add("--scope %q: %v", s, err)
-			} else if !slices.Contains(cl.Scopes, s) {
-				cl.Scopes = append(cl.Scopes, s)
-			}
-		}
+		ch.Scopes = &f.scopes
 	}
 	if set("access-token-type") {
-		switch f.accessTokenType {
-		case accessTokenOpaque:
-			cl.AccessTokenType = oidc.AccessTokenOpaque
-		case accessTokenJWT:
-			cl.AccessTokenType = oidc.AccessTokenJWT
-		default:
-			add("--access-token-type %q: want opaque or jwt", f.accessTokenType)
-		}
+		ch.AccessTokenType = &f.accessTokenType
 	}
-	lifetime := func(flag string, d time.Duration, dst *time.Duration, lo, hi time.Duration, bounds string) {
-		if !set(flag) {
-			return
-		}
-		switch {
-		case d != 0 && (d < lo || d > hi):
-			add("--%s %s: want between %s (0: the provider's default)", flag, d, bounds)
-		case d%time.Second != 0:
-			add("--%s %s: want whole seconds", flag, d)
-		default:
-			*dst = d
-		}
+	if set("id-token-lifetime") {
+		ch.IDTokenLifetime = &f.idTokenLifetime
 	}
-	lifetime("id-token-lifetime", f.idTokenLifetime, &cl.IDTokenLifetime, minTokenLifetime, maxTokenLifetime, "1m and 24h")
-	lifetime("access-token-lifetime", f.accessTokenLifetime, &cl.AccessTokenLifetime, minTokenLifetime, maxTokenLifetime, "1m and 24h")
-	lifetime("refresh-token-lifetime", f.refreshTokenLifetime, &cl.RefreshTokenLifetime, minRefreshLifetime, maxRefreshLifetime, "1h and 8760h (365 days)")
+	if set("access-token-lifetime") {
+		ch.AccessTokenLifetime = &f.accessTokenLifetime
+	}
+	if set("refresh-token-lifetime") {
+		ch.RefreshTokenLifetime = &f.refreshTokenLifetime
+	}
 	if set("require-acr") {
-		switch f.requireACR {
-		case "", "phr", "phrh":
-			cl.RequireACR = f.requireACR
-		default:
-			add("--require-acr %q: want phr or phrh (OpenID EAP ACR values), or \"\" for none", f.requireACR)
-		}
+		ch.RequireACR = &f.requireACR
 	}
 	if set("require-uv") {
-		cl.RequireUV = f.requireUV
+		ch.RequireUV = &f.requireUV
 	}
-
-	// What the client as a whole must have, whatever the flags were.
-	if len(cl.RedirectURIs) == 0 && len(f.redirectURIs) == 0 {
-		add("at least one --redirect-uri is required")
-	}
-	keysGiven := set("jwks-file") && f.jwksFile != "" || set("jwks-uri") && f.jwksURI != "" // refused above if bad
-	if cl.AuthMethod == storage.AuthMethodPrivateKeyJWT && len(cl.JWKS) == 0 && cl.JWKSURI == "" && !keysGiven {
-		add("auth method private_key_jwt needs the client's public keys: give --jwks-file or --jwks-uri")
-	}
-	if f.rotateSecret && !hasSecret(cl.AuthMethod) {
-		add("--rotate-secret: a client with auth method %s has no secret", cl.AuthMethod)
-	}
-	return cl, problems
-}
-
-// withoutEmpty drops empty values, so that a list flag given as "" clears
-// the list.
-func withoutEmpty(values []string) []string {
-	var out []string
-	for _, v := range values {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// checkScope applies RFC 6749 §3.3's scope-token grammar, with a bound on
-// its length.
-func checkScope(s string) error {
-	if len(s) > 200 {
-		return errors.New("is longer than 200 characters")
-	}
-	for _, r := range s {
-		if r < 0x21 || r > 0x7e || r == '"' || r == '\\' {
-			return errors.New(`must be printable ASCII without spaces, '"' or '\' (RFC 6749 §3.3)`)
-		}
-	}
-	return nil
+	ch.RotateSecret = f.rotateSecret
+	cl, p := settings.ApplyClient(cl, ch, cliLabels)
+	return cl, append(problems, p...)
 }

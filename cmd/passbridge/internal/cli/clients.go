@@ -14,60 +14,16 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/spf13/cobra"
 
-	"github.com/passbridge/passbridge/provider/oidc"
-	"github.com/passbridge/passbridge/provider/signing"
+	"github.com/passbridge/passbridge/provider/settings"
 	"github.com/passbridge/passbridge/storage"
 )
 
-// clientJSON is an OIDC client as the CLI prints it. The secret exists only
-// in the output of the command that issued it: the store keeps its digest
-// and a sealed copy, which are never printed.
-type clientJSON struct {
-	ClientID                    string          `json:"client_id"`
-	ClientSecret                string          `json:"client_secret,omitempty"`
-	AppID                       string          `json:"app_id"`
-	Name                        string          `json:"name"`
-	AuthMethod                  string          `json:"auth_method"`
-	RedirectURIs                []string        `json:"redirect_uris"`
-	PostLogoutRedirectURIs      []string        `json:"post_logout_redirect_uris"`
-	JWKS                        json.RawMessage `json:"jwks"` // null: none registered
-	JWKSURI                     string          `json:"jwks_uri"`
-	AccessTokenType             string          `json:"access_token_type"` // "opaque" | "jwt"
-	Scopes                      []string        `json:"scopes"`
-	IDTokenLifetimeSeconds      int64           `json:"id_token_lifetime_seconds"` // 0: the provider's default
-	AccessTokenLifetimeSeconds  int64           `json:"access_token_lifetime_seconds"`
-	RefreshTokenLifetimeSeconds int64           `json:"refresh_token_lifetime_seconds"`
-	RequireACR                  string          `json:"require_acr"`
-	RequireUV                   bool            `json:"require_uv"`
-	CreatedAt                   time.Time       `json:"created_at"`
-	UpdatedAt                   time.Time       `json:"updated_at"`
-}
-
-// Access token types as the CLI names them; the store keeps the provider's
-// names (oidc.AccessTokenOpaque, oidc.AccessTokenJWT).
-const (
-	accessTokenOpaque = "opaque"
-	accessTokenJWT    = "jwt"
-)
+// clientJSON is an OIDC client as the CLI prints it: as the admin API
+// shows it.
+type clientJSON = settings.ClientJSON
 
 func toClientJSON(cl storage.Client, secret string) clientJSON {
-	out := clientJSON{
-		ClientID: cl.ID, ClientSecret: secret, AppID: cl.AppID, Name: cl.Name, AuthMethod: cl.AuthMethod,
-		RedirectURIs: nonNil(cl.RedirectURIs), PostLogoutRedirectURIs: nonNil(cl.PostLogoutRedirectURIs),
-		JWKSURI: cl.JWKSURI, AccessTokenType: accessTokenOpaque, Scopes: nonNil(cl.Scopes),
-		IDTokenLifetimeSeconds:      int64(cl.IDTokenLifetime / time.Second),
-		AccessTokenLifetimeSeconds:  int64(cl.AccessTokenLifetime / time.Second),
-		RefreshTokenLifetimeSeconds: int64(cl.RefreshTokenLifetime / time.Second),
-		RequireACR:                  cl.RequireACR, RequireUV: cl.RequireUV,
-		CreatedAt: cl.CreatedAt, UpdatedAt: cl.UpdatedAt,
-	}
-	if len(cl.JWKS) > 0 {
-		out.JWKS = json.RawMessage(cl.JWKS)
-	}
-	if cl.AccessTokenType == oidc.AccessTokenJWT {
-		out.AccessTokenType = accessTokenJWT
-	}
-	return out
+	return settings.NewClientJSON(cl, secret)
 }
 
 func (c *cli) clientsCommand() *cobra.Command {
@@ -82,25 +38,11 @@ func (c *cli) clientsCommand() *cobra.Command {
 
 // hasSecret reports whether clients of an auth method authenticate with a
 // secret.
-func hasSecret(authMethod string) bool {
-	return authMethod == storage.AuthMethodBasic || authMethod == storage.AuthMethodPost
-}
+func hasSecret(authMethod string) bool { return settings.HasSecret(authMethod) }
 
-// issueSecret gives cl a new secret and returns it. The digest authenticates
-// the client; the copy sealed with the master key (bound to the client ID)
-// lets the provider check what the client signs with it (HS256 request
-// objects).
+// issueSecret gives cl a new secret and returns it (settings.IssueSecret).
 func issueSecret(cl *storage.Client, masterKey []byte) (string, error) {
-	if len(masterKey) == 0 {
-		return "", errors.New("issue client secret: no master key")
-	}
-	secret, _ := storage.NewSecret(storage.PrefixClientSecret)
-	sealed, err := signing.SealClientSecret(masterKey, cl.ID, secret)
-	if err != nil {
-		return "", fmt.Errorf("seal client secret: %w", err)
-	}
-	cl.SecretHash, cl.SecretSealed = storage.HashSecret(secret), sealed
-	return secret, nil
+	return settings.IssueSecret(cl, masterKey)
 }
 
 // withClientStore is withStore for commands that may issue a secret: with
@@ -161,17 +103,11 @@ func (c *cli) clientsUpdate() *cobra.Command {
 							return cur, errors.New("invalid client: " + strings.Join(problems, "; "))
 						}
 						next.UpdatedAt = c.now()
-						secret = ""
-						switch {
-						case !hasSecret(next.AuthMethod):
-							next.SecretHash, next.SecretSealed = nil, nil
-						case f.rotateSecret || !hasSecret(cur.AuthMethod):
-							s, err := issueSecret(&next, masterKey)
-							if err != nil {
-								return cur, err
-							}
-							secret = s
+						s, err := settings.SettleSecret(cur, &next, f.rotateSecret, masterKey)
+						if err != nil {
+							return cur, err
 						}
+						secret = s
 						return next, nil
 					})
 					if errors.Is(err, storage.ErrNotFound) {

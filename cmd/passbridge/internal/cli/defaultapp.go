@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strings"
 
 	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/storage"
@@ -86,8 +85,8 @@ func warnMisfitClients(ctx context.Context, st storage.Store, issuer string, log
 		return fmt.Errorf("list apps: %w", err)
 	}
 	for _, app := range apps {
-		problem := issuerMisfit(app, issuer)
-		if problem == "" {
+		problem := ceremony.CheckIssuerFit(app, issuer)
+		if problem == nil {
 			continue
 		}
 		clients, err := st.ListClients(ctx, app.ID)
@@ -96,29 +95,8 @@ func warnMisfitClients(ctx context.Context, st storage.Store, issuer string, log
 		}
 		for _, cl := range clients {
 			log.Warn("OIDC client cannot sign in: its app does not fit the issuer",
-				"client_id", cl.ID, "app_id", app.ID, "problem", problem)
+				"client_id", cl.ID, "app_id", app.ID, "problem", problem.Error())
 		}
 	}
 	return nil
-}
-
-// issuerMisfit says why the login page on the issuer's origin cannot run an
-// app's ceremonies, or "" when it can.
-func issuerMisfit(app storage.App, issuer string) string {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return "the issuer is not a URL"
-	}
-	origin, host := strings.ToLower(u.Scheme+"://"+u.Host), strings.ToLower(u.Hostname())
-	found := false
-	for _, o := range app.Origins {
-		found = found || o == origin
-	}
-	switch {
-	case !found:
-		return fmt.Sprintf("origin %s is not among the app's origins", origin)
-	case host != app.RPID && !strings.HasSuffix(host, "."+app.RPID):
-		return fmt.Sprintf("rp_id %s is neither the issuer's host %s nor a registrable suffix of it", app.RPID, host)
-	}
-	return ""
 }

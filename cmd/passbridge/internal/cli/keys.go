@@ -158,17 +158,7 @@ func rotationAlgorithm(ctx context.Context, st storage.Store, asked string) (str
 	if asked != "" {
 		return asked, nil
 	}
-	keys, err := st.ListSigningKeys(ctx)
-	if err != nil {
-		return "", fmt.Errorf("list signing keys: %w", err)
-	}
-	alg := signing.DefaultAlgorithm
-	for _, k := range keys {
-		if k.State == storage.KeyNext && signing.ValidAlgorithm(k.Algorithm) {
-			alg = k.Algorithm
-		}
-	}
-	return alg, nil
+	return signing.NextAlgorithm(ctx, st)
 }
 
 func (c *cli) keysNewMasterKey() *cobra.Command {

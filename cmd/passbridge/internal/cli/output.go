@@ -67,14 +67,6 @@ func orDash(s string) string {
 	return s
 }
 
-// nonNil makes a nil list print as [] in JSON, as an empty one does.
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
 // orNone shows an empty list as "-".
 func orNone(s []string) string {
 	if len(s) == 0 {

@@ -3,8 +3,6 @@ package cli
 import (
 	"strings"
 	"testing"
-
-	"github.com/passbridge/passbridge/storage"
 )
 
 func TestCheckRedirectURI(t *testing.T) {
@@ -33,28 +31,6 @@ func TestCheckRedirectURI(t *testing.T) {
 			t.Errorf("%q refused: %v", uri, err)
 		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
 			t.Errorf("%q: error %v, want %q", uri, err, want)
-		}
-	}
-}
-
-func TestIssuerMisfit(t *testing.T) {
-	app := func(rpID string, origins ...string) storage.App { return storage.App{RPID: rpID, Origins: origins} }
-	tests := []struct {
-		name   string
-		app    storage.App
-		issuer string
-		want   string
-	}{
-		{"fits", app("localhost", "http://localhost:8080"), "http://localhost:8080", ""},
-		{"registrable suffix", app("example.com", "https://id.example.com"), "https://id.example.com/oidc", ""},
-		{"origin missing", app("example.com", "https://app.example.com"), "https://id.example.com", "origin https://id.example.com is not among"},
-		{"rp id elsewhere", app("other.com", "https://id.example.com"), "https://id.example.com", "rp_id other.com is neither"},
-		{"port differs", app("localhost", "http://localhost:3000"), "http://localhost:8080", "origin http://localhost:8080"},
-	}
-	for _, tt := range tests {
-		got := issuerMisfit(tt.app, tt.issuer)
-		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
-			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -66,7 +66,15 @@ func NewRoot(env Env) *cobra.Command {
 		c.apiKeysCommand(),
 		c.clientsCommand(),
 		c.keysCommand(),
+		c.adminKeysCommand(),
+		c.auditCommand(),
+		c.usersCommand(),
+		c.devicesCommand(),
+		c.sessionsCommand(),
 		c.healthcheckCommand(),
+		c.doctorCommand(),
+		c.exportCommand(),
+		c.importCommand(),
 		c.versionCommand(),
 	)
 	return root

@@ -40,9 +40,15 @@ func (c *cli) serveCommand() *cobra.Command {
 			return c.serve(cmd.Context(), cfg)
 		},
 	}
-	config.AddFlags(cmd.Flags(), config.KeyListen, config.KeyMetricsListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile, config.KeySigningAlg,
-		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout)
+	config.AddFlags(cmd.Flags(), serveSettings()...)
 	return cmd
+}
+
+// serveSettings are the settings serve takes as flags beyond every
+// command's; doctor takes them too, to check what serve would run with.
+func serveSettings() []string {
+	return []string{config.KeyListen, config.KeyMetricsListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile, config.KeySigningAlg,
+		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyKeyRateLimit, config.KeyKeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout}
 }
 
 // serve runs the server until ctx is done, then shuts it down gracefully.
@@ -131,18 +137,20 @@ func (c *cli) serverDeps(cfg config.Config, st storage.Store, svc *ceremony.Serv
 		return provider.Deps{}, err
 	}
 	return provider.Deps{
-		Store:           st,
-		Ceremony:        svc,
-		Logger:          log,
-		Issuer:          cfg.Issuer,
-		MasterKey:       masterKey,
-		MaxBodyBytes:    cfg.MaxBodyBytes,
-		RateLimit:       cfg.RateLimit,
-		RateLimitBurst:  cfg.RateLimitBurst,
-		TrustedProxies:  cfg.ProxyList(),
-		MetricsSeparate: cfg.MetricsListen != "",
-		Now:             c.env.Now,
-		Areas:           list,
+		Store:             st,
+		Ceremony:          svc,
+		Logger:            log,
+		Issuer:            cfg.Issuer,
+		MasterKey:         masterKey,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		RateLimit:         cfg.RateLimit,
+		RateLimitBurst:    cfg.RateLimitBurst,
+		KeyRateLimit:      cfg.KeyRateLimit,
+		KeyRateLimitBurst: cfg.KeyRateLimitBurst,
+		TrustedProxies:    cfg.ProxyList(),
+		MetricsSeparate:   cfg.MetricsListen != "",
+		Now:               c.env.Now,
+		Areas:             list,
 	}, nil
 }
 

@@ -50,17 +50,19 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("no configuration: %v", err)
 	}
 	want := Config{
-		Listen:          "127.0.0.1:8080",
-		Issuer:          "http://localhost:8080",
-		SigningAlg:      "RS256",
-		DatabaseURL:     "sqlite://./data/passbridge.db",
-		DataDir:         "./data",
-		LogLevel:        "info",
-		MaxBodyBytes:    1 << 20,
-		RateLimit:       50,
-		RateLimitBurst:  100,
-		GCInterval:      time.Minute,
-		ShutdownTimeout: 15 * time.Second,
+		Listen:            "127.0.0.1:8080",
+		Issuer:            "http://localhost:8080",
+		SigningAlg:        "RS256",
+		DatabaseURL:       "sqlite://./data/passbridge.db",
+		DataDir:           "./data",
+		LogLevel:          "info",
+		MaxBodyBytes:      1 << 20,
+		RateLimit:         50,
+		RateLimitBurst:    100,
+		KeyRateLimit:      100,
+		KeyRateLimitBurst: 200,
+		GCInterval:        time.Minute,
+		ShutdownTimeout:   15 * time.Second,
 	}
 	if cfg != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -76,6 +78,8 @@ gc_interval: 5m
 max_body_bytes: 2048
 rate_limit: 2.5
 rate_limit_burst: 5
+key_rate_limit: 7.5
+key_rate_limit_burst: 15
 shutdown_timeout: 3s
 data_dir: /var/lib/from-file
 `)
@@ -93,6 +97,8 @@ data_dir: /var/lib/from-file
 			want(t, c.MaxBodyBytes, int64(2048))
 			want(t, c.RateLimit, 2.5)
 			want(t, c.RateLimitBurst, 5)
+			want(t, c.KeyRateLimit, 7.5)
+			want(t, c.KeyRateLimitBurst, 15)
 			want(t, c.ShutdownTimeout, 3*time.Second)
 			want(t, c.DatabaseURL, "sqlite:///var/lib/from-file/passbridge.db")
 		}},
@@ -117,6 +123,16 @@ data_dir: /var/lib/from-file
 		{"rate limit off without a burst", []string{"--rate-limit", "0", "--rate-limit-burst", "0"}, nil, func(t *testing.T, c Config) {
 			want(t, c.RateLimit, 0.0)
 			want(t, c.RateLimitBurst, 0)
+		}},
+		{"key rate limit flags over environment over file", []string{"--config", file, "--key-rate-limit", "3"}, map[string]string{
+			"PASSBRIDGE_KEY_RATE_LIMIT": "4", "PASSBRIDGE_KEY_RATE_LIMIT_BURST": "8",
+		}, func(t *testing.T, c Config) {
+			want(t, c.KeyRateLimit, 3.0)
+			want(t, c.KeyRateLimitBurst, 8)
+		}},
+		{"key rate limit off without a burst", []string{"--key-rate-limit", "0", "--key-rate-limit-burst", "0"}, nil, func(t *testing.T, c Config) {
+			want(t, c.KeyRateLimit, 0.0)
+			want(t, c.KeyRateLimitBurst, 0)
 		}},
 		{"flags over environment over file", []string{"--config", file, "--listen", "127.0.0.1:7003"}, map[string]string{
 			"PASSBRIDGE_LISTEN": "127.0.0.1:7002", "PASSBRIDGE_ISSUER": "https://env.example.com",
@@ -147,18 +163,19 @@ data_dir: /var/lib/from-file
 			"PASSBRIDGE_MASTER_KEY": hex.EncodeToString(testKey), "PASSBRIDGE_DATA_DIR": "/tmp/e", "PASSBRIDGE_LOG_LEVEL": "error",
 			"PASSBRIDGE_MAX_BODY_BYTES": "4096", "PASSBRIDGE_GC_INTERVAL": "2m", "PASSBRIDGE_SHUTDOWN_TIMEOUT": "0s",
 			"PASSBRIDGE_RATE_LIMIT": "0.5", "PASSBRIDGE_RATE_LIMIT_BURST": "3", "PASSBRIDGE_SIGNING_ALG": "ES256",
+			"PASSBRIDGE_KEY_RATE_LIMIT": "20", "PASSBRIDGE_KEY_RATE_LIMIT_BURST": "40",
 		}, func(t *testing.T, c Config) {
 			want(t, c, Config{Listen: ":9000", Issuer: "https://e.example.com", DatabaseURL: "sqlite:///tmp/e.db", SigningAlg: "ES256",
 				MasterKey: hex.EncodeToString(testKey), DataDir: "/tmp/e", LogLevel: "error", MaxBodyBytes: 4096,
-				RateLimit: 0.5, RateLimitBurst: 3, GCInterval: 2 * time.Minute})
+				RateLimit: 0.5, RateLimitBurst: 3, KeyRateLimit: 20, KeyRateLimitBurst: 40, GCInterval: 2 * time.Minute})
 		}},
 		{"every flag", []string{"--listen", ":9001", "--issuer", "https://f.example.com", "--database-url", "sqlite://f.db",
 			"--master-key", base64.StdEncoding.EncodeToString(testKey), "--data-dir", "f", "--log-level", "debug",
-			"--max-body-bytes", "8192", "--rate-limit", "50", "--rate-limit-burst", "60",
+			"--max-body-bytes", "8192", "--rate-limit", "50", "--rate-limit-burst", "60", "--key-rate-limit", "0.25", "--key-rate-limit-burst", "2",
 			"--gc-interval", "1h", "--shutdown-timeout", "1m", "--signing-alg", "EdDSA"}, nil, func(t *testing.T, c Config) {
 			want(t, c, Config{Listen: ":9001", Issuer: "https://f.example.com", DatabaseURL: "sqlite://f.db", SigningAlg: "EdDSA",
 				MasterKey: base64.StdEncoding.EncodeToString(testKey), DataDir: "f", LogLevel: "debug", MaxBodyBytes: 8192,
-				RateLimit: 50, RateLimitBurst: 60, GCInterval: time.Hour, ShutdownTimeout: time.Minute})
+				RateLimit: 50, RateLimitBurst: 60, KeyRateLimit: 0.25, KeyRateLimitBurst: 2, GCInterval: time.Hour, ShutdownTimeout: time.Minute})
 		}},
 	}
 	for _, tt := range tests {
@@ -309,6 +326,13 @@ func TestValidationErrors(t *testing.T) {
 		{"burst not an integer", []string{"--rate-limit-burst", "2.5"}, nil, "", []string{`--rate-limit-burst "2.5": not an integer`}},
 		{"rate limit and burst at once", []string{"--rate-limit", "-2", "--rate-limit-burst", "-2"}, nil, "", []string{
 			"rate_limit -2", "rate_limit_burst -2"}},
+		{"negative key rate limit", []string{"--key-rate-limit", "-1"}, nil, "", []string{"key_rate_limit -1: must not be negative"}},
+		{"key rate limit not a number", nil, map[string]string{"PASSBRIDGE_KEY_RATE_LIMIT": "fast"}, "", []string{`PASSBRIDGE_KEY_RATE_LIMIT "fast": not a number`}},
+		{"key rate limit NaN", []string{"--key-rate-limit", "NaN"}, nil, "", []string{"key_rate_limit NaN: want a number of requests per second"}},
+		{"key rate limit infinite", nil, nil, "key_rate_limit: .inf\n", []string{`c.yaml ".inf": not a number`}},
+		{"negative key burst", nil, map[string]string{"PASSBRIDGE_KEY_RATE_LIMIT_BURST": "-3"}, "", []string{"key_rate_limit_burst -3: must not be negative"}},
+		{"no key burst", []string{"--key-rate-limit-burst", "0"}, nil, "", []string{"key_rate_limit_burst 0: want at least 1 while key_rate_limit is set"}},
+		{"key burst not an integer", []string{"--key-rate-limit-burst", "2.5"}, nil, "", []string{`--key-rate-limit-burst "2.5": not an integer`}},
 		{"trusted proxy not an address", []string{"--trusted-proxies", "10.0.0.0/8, proxy.internal"}, nil, "", []string{`trusted_proxies "proxy.internal": want IP addresses or CIDR prefixes`}},
 		{"gc interval not a duration", []string{"--gc-interval", "often"}, nil, "", []string{`--gc-interval "often": not a duration`}},
 		{"gc interval too short", []string{"--gc-interval", "1ms"}, nil, "", []string{"gc_interval 1ms: want between 1s and 24h0m0s"}},

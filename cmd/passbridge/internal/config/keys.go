@@ -18,23 +18,25 @@ type key struct {
 
 // Setting names, as YAML spells them, for AddFlags.
 const (
-	KeyConfig          = "config" // the configuration file itself
-	KeyListen          = "listen"
-	KeyMetricsListen   = "metrics_listen"
-	KeyIssuer          = "issuer"
-	KeyDatabaseURL     = "database_url"
-	KeyDatabaseURLFile = "database_url_file"
-	KeyMasterKey       = "master_key"
-	KeyMasterKeyFile   = "master_key_file"
-	KeyDataDir         = "data_dir"
-	KeyLogLevel        = "log_level"
-	KeyMaxBodyBytes    = "max_body_bytes"
-	KeyRateLimit       = "rate_limit"
-	KeyRateLimitBurst  = "rate_limit_burst"
-	KeyTrustedProxies  = "trusted_proxies"
-	KeyGCInterval      = "gc_interval"
-	KeyShutdownTimeout = "shutdown_timeout"
-	KeySigningAlg      = "signing_alg"
+	KeyConfig            = "config" // the configuration file itself
+	KeyListen            = "listen"
+	KeyMetricsListen     = "metrics_listen"
+	KeyIssuer            = "issuer"
+	KeyDatabaseURL       = "database_url"
+	KeyDatabaseURLFile   = "database_url_file"
+	KeyMasterKey         = "master_key"
+	KeyMasterKeyFile     = "master_key_file"
+	KeyDataDir           = "data_dir"
+	KeyLogLevel          = "log_level"
+	KeyMaxBodyBytes      = "max_body_bytes"
+	KeyRateLimit         = "rate_limit"
+	KeyRateLimitBurst    = "rate_limit_burst"
+	KeyKeyRateLimit      = "key_rate_limit"
+	KeyKeyRateLimitBurst = "key_rate_limit_burst"
+	KeyTrustedProxies    = "trusted_proxies"
+	KeyGCInterval        = "gc_interval"
+	KeyShutdownTimeout   = "shutdown_timeout"
+	KeySigningAlg        = "signing_alg"
 )
 
 // keys lists every setting, in the order help shows them.
@@ -107,6 +109,30 @@ func keys() []key {
 				return nil
 			},
 			get: func(c Config) string { return strconv.Itoa(c.RateLimitBurst) },
+		},
+		{
+			name: KeyKeyRateLimit, usage: "requests per second one API key or admin key may make to the routes it authenticates, per instance; 0 turns limiting off",
+			set: func(c *Config, v string) error {
+				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				if err != nil {
+					return errNotNumber
+				}
+				c.KeyRateLimit = f
+				return nil
+			},
+			get: func(c Config) string { return strconv.FormatFloat(c.KeyRateLimit, 'g', -1, 64) },
+		},
+		{
+			name: KeyKeyRateLimitBurst, usage: "requests one key may make in one burst before its rate limit applies",
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil {
+					return errNotInteger
+				}
+				c.KeyRateLimitBurst = n
+				return nil
+			},
+			get: func(c Config) string { return strconv.Itoa(c.KeyRateLimitBurst) },
 		},
 		dur(KeyGCInterval, "how often expired rows are deleted", func(c *Config) *time.Duration { return &c.GCInterval }),
 		dur(KeyShutdownTimeout, "how long in-flight requests may finish on shutdown", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),

@@ -59,32 +59,48 @@ func readMasterKeyFile(path string) ([]byte, error) {
 	return DecodeMasterKey(string(data))
 }
 
+// GeneratedMasterKeyPath is where ResolveMasterKey keeps a key it generates:
+// master.key in the data directory.
+func (c Config) GeneratedMasterKeyPath() string {
+	return filepath.Join(c.DataDir, masterKeyFileName)
+}
+
+// ReadMasterKey returns the configured master key, or the one generated
+// into the data directory before, and creates nothing. generated is the
+// path of that generated key when it is the one in use (or, with an error
+// matching fs.ErrNotExist, where ResolveMasterKey would generate one); it
+// is "" for a configured key.
+func (c Config) ReadMasterKey() (key []byte, generated string, err error) {
+	switch {
+	case c.MasterKey != "":
+		k, err := DecodeMasterKey(c.MasterKey)
+		if err != nil {
+			return nil, "", fmt.Errorf("master_key: %w", err)
+		}
+		return k, "", nil
+	case c.MasterKeyFile != "":
+		k, err := readMasterKeyFile(c.MasterKeyFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("master_key_file %q: %w", c.MasterKeyFile, err)
+		}
+		return k, "", nil
+	}
+	path := c.GeneratedMasterKeyPath()
+	k, err := readMasterKeyFile(path)
+	if err != nil {
+		return nil, path, fmt.Errorf("master key %q: %w", path, err)
+	}
+	return k, path, nil
+}
+
 // ResolveMasterKey returns the configured master key. With none configured it
 // reads <data_dir>/master.key, creating it with a fresh random key (and a
 // warning: that file must be kept and backed up) when it does not exist;
 // for a PostgreSQL store it creates none and returns ErrNoMasterKey.
 func (c Config) ResolveMasterKey(log *slog.Logger) ([]byte, error) {
-	switch {
-	case c.MasterKey != "":
-		k, err := DecodeMasterKey(c.MasterKey)
-		if err != nil {
-			return nil, fmt.Errorf("master_key: %w", err)
-		}
-		return k, nil
-	case c.MasterKeyFile != "":
-		k, err := readMasterKeyFile(c.MasterKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("master_key_file %q: %w", c.MasterKeyFile, err)
-		}
-		return k, nil
-	}
-	path := filepath.Join(c.DataDir, masterKeyFileName)
-	k, err := readMasterKeyFile(path)
-	if err == nil {
-		return k, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("master key %q: %w", path, err)
+	k, path, err := c.ReadMasterKey()
+	if err == nil || path == "" || !errors.Is(err, fs.ErrNotExist) {
+		return k, err
 	}
 	// A PostgreSQL store is there to be shared: a key generated on this
 	// host would differ from every other instance's, and the store's key

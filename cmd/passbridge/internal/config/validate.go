@@ -66,6 +66,18 @@ func (c Config) Validate() error {
 	case c.RateLimitBurst < 1 && c.RateLimit > 0:
 		add("rate_limit_burst %d: want at least 1 while rate_limit is set", c.RateLimitBurst)
 	}
+	switch {
+	case math.IsNaN(c.KeyRateLimit) || math.IsInf(c.KeyRateLimit, 0):
+		add("key_rate_limit %v: want a number of requests per second, or 0 to turn limiting off", c.KeyRateLimit)
+	case c.KeyRateLimit < 0:
+		add("key_rate_limit %v: must not be negative (0 turns limiting off)", c.KeyRateLimit)
+	}
+	switch {
+	case c.KeyRateLimitBurst < 0:
+		add("key_rate_limit_burst %d: must not be negative", c.KeyRateLimitBurst)
+	case c.KeyRateLimitBurst < 1 && c.KeyRateLimit > 0:
+		add("key_rate_limit_burst %d: want at least 1 while key_rate_limit is set", c.KeyRateLimitBurst)
+	}
 	for _, p := range c.ProxyList() {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			if _, err := netip.ParseAddr(p); err != nil {

@@ -14,22 +14,24 @@ import (
 // yamlFile is the configuration file's shape. Decoding is strict: a key not
 // listed here is an error, so a typo never silently falls back to a default.
 type yamlFile struct {
-	Listen          *scalar `yaml:"listen"`
-	MetricsListen   *scalar `yaml:"metrics_listen"`
-	Issuer          *scalar `yaml:"issuer"`
-	SigningAlg      *scalar `yaml:"signing_alg"`
-	DatabaseURL     *scalar `yaml:"database_url"`
-	DatabaseURLFile *scalar `yaml:"database_url_file"`
-	MasterKey       *scalar `yaml:"master_key"`
-	MasterKeyFile   *scalar `yaml:"master_key_file"`
-	DataDir         *scalar `yaml:"data_dir"`
-	LogLevel        *scalar `yaml:"log_level"`
-	TrustedProxies  *scalar `yaml:"trusted_proxies"`
-	MaxBodyBytes    *scalar `yaml:"max_body_bytes"`
-	RateLimit       *scalar `yaml:"rate_limit"`
-	RateLimitBurst  *scalar `yaml:"rate_limit_burst"`
-	GCInterval      *scalar `yaml:"gc_interval"`
-	ShutdownTimeout *scalar `yaml:"shutdown_timeout"`
+	Listen            *scalar `yaml:"listen"`
+	MetricsListen     *scalar `yaml:"metrics_listen"`
+	Issuer            *scalar `yaml:"issuer"`
+	SigningAlg        *scalar `yaml:"signing_alg"`
+	DatabaseURL       *scalar `yaml:"database_url"`
+	DatabaseURLFile   *scalar `yaml:"database_url_file"`
+	MasterKey         *scalar `yaml:"master_key"`
+	MasterKeyFile     *scalar `yaml:"master_key_file"`
+	DataDir           *scalar `yaml:"data_dir"`
+	LogLevel          *scalar `yaml:"log_level"`
+	TrustedProxies    *scalar `yaml:"trusted_proxies"`
+	MaxBodyBytes      *scalar `yaml:"max_body_bytes"`
+	RateLimit         *scalar `yaml:"rate_limit"`
+	RateLimitBurst    *scalar `yaml:"rate_limit_burst"`
+	KeyRateLimit      *scalar `yaml:"key_rate_limit"`
+	KeyRateLimitBurst *scalar `yaml:"key_rate_limit_burst"`
+	GCInterval        *scalar `yaml:"gc_interval"`
+	ShutdownTimeout   *scalar `yaml:"shutdown_timeout"`
 }
 
 // scalar is any YAML scalar (string, number, duration) kept as its text, so
