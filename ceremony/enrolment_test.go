@@ -397,3 +397,26 @@ func TestEnrolmentRefusals(t *testing.T) {
 		wantCode(t, err, ceremony.CodeInvalidNonce)
 	})
 }
+
+// A deactivation withdraws the user's open links: after a reactivation an
+// old link is unknown, and only a new one brings the user in.
+func TestEnrolmentLinkWithdrawnByDeactivation(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
+		e := newEnv(t, open(t))
+		u, token := e.enrolUser("dora")
+		for _, status := range []string{storage.UserInactive, storage.UserActive} {
+			if _, err := e.svc.SetUserStatus(e.ctx, e.app, u.ID, status, "cli"); err != nil {
+				t.Fatalf("SetUserStatus %s: %v", status, err)
+			}
+		}
+		_, err := e.svc.OpenEnrolmentLink(e.ctx, token)
+		wantCode(t, err, ceremony.CodeEnrolmentLinkNotFound)
+		fresh, _, err := e.svc.CreateEnrolmentLink(e.ctx, e.app, u.ID, 0, "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.OpenEnrolmentLink(e.ctx, fresh); err != nil {
+			t.Fatalf("a link issued after the reactivation: %v", err)
+		}
+	})
+}

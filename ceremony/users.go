@@ -82,6 +82,13 @@ func (s *Service) SetUserStatus(ctx context.Context, app storage.App, userID, st
 			if _, err := tx.DeleteUserNonces(ctx, app.ID, userID); err != nil {
 				return fmt.Errorf("delete nonces: %w", err)
 			}
+			// A link issued before must not bring the user back in
+			// after a reactivation: an administrator issues a new one.
+			links, err := tx.DeleteUnusedEnrolmentLinks(ctx, app.ID, userID)
+			if err != nil {
+				return fmt.Errorf("withdraw enrolment links: %w", err)
+			}
+			detail["enrolment_links_withdrawn"] = strconv.Itoa(links)
 		}
 		return s.audit(ctx, tx, app, typ, auditActor(ctx, actor), userID, "", detail)
 	})

@@ -42,4 +42,8 @@ type EnrolmentLinkStore interface {
 	// it; of concurrent consumers exactly one gets it, the others (and any
 	// later caller) get ErrNotFound, as does an expired or unknown link.
 	ConsumeEnrolmentLink(ctx context.Context, appID, id, deviceID string, now time.Time) (EnrolmentLink, error)
+	// DeleteUnusedEnrolmentLinks withdraws every unused link of a user of
+	// the app (a deactivation does) and reports how many went; used links
+	// stay until they expire.
+	DeleteUnusedEnrolmentLinks(ctx context.Context, appID, userID string) (int, error)
 }

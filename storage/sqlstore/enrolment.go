@@ -16,6 +16,8 @@ const (
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	qEnrolmentLinkGet    = `SELECT ` + enrolmentLinkColumns + ` FROM enrolment_links WHERE app_id = ? AND id = ?`
 	qEnrolmentLinkByHash = `SELECT ` + enrolmentLinkColumns + ` FROM enrolment_links WHERE hash = ?`
+	// qEnrolmentLinkUserUnused withdraws a user's unused links.
+	qEnrolmentLinkUserUnused = `DELETE FROM enrolment_links WHERE app_id = ? AND user_id = ? AND used_at IS NULL`
 	// One conditional statement: of concurrent consumers exactly one
 	// matches an unused row; an expired row stays for DeleteExpired.
 	qEnrolmentLinkConsume = `UPDATE enrolment_links SET used_at = ?, device_id = ?
@@ -80,4 +82,13 @@ func (s *Store) ConsumeEnrolmentLink(ctx context.Context, appID, id, deviceID st
 		return storage.EnrolmentLink{}, fmt.Errorf("consume enrolment link: %w", err)
 	}
 	return r.link(), nil
+}
+
+// DeleteUnusedEnrolmentLinks deletes the user's unused links.
+func (s *Store) DeleteUnusedEnrolmentLinks(ctx context.Context, appID, userID string) (int, error) {
+	n, err := s.exec(ctx, qEnrolmentLinkUserUnused, appID, userID)
+	if err != nil {
+		return 0, fmt.Errorf("delete unused enrolment links: %w", err)
+	}
+	return int(n), nil
 }

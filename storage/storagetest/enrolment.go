@@ -20,6 +20,7 @@ func enrolmentLinkTests() []test {
 		{"OutlivesItsDevice", testEnrolmentLinkDeviceDeleted},
 		{"GC", testEnrolmentLinkGC},
 		{"TransactionNamesItsLink", testEnrolmentLinkTransaction},
+		{"DeleteUnusedOfUser", testEnrolmentLinkDeleteUnused},
 	}
 }
 
@@ -279,5 +280,39 @@ func testEnrolmentLinkTransaction(t *testing.T, s storage.Store) {
 	mustOK(t, err, "get transaction of a collected link")
 	if got.EnrolmentLinkID != l.ID {
 		t.Errorf("transaction of a collected link names %q, want %q", got.EnrolmentLinkID, l.ID)
+	}
+}
+
+// A user's unused links are withdrawn together; a used link stays (its page
+// says it was used), and no other user's link is touched.
+func testEnrolmentLinkDeleteUnused(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	open1 := mustCreateEnrolmentLink(t, s, newEnrolmentLink(w.App.ID, w.User.ID))
+	open2 := mustCreateEnrolmentLink(t, s, newEnrolmentLink(w.App.ID, w.User.ID))
+	used := mustCreateEnrolmentLink(t, s, newEnrolmentLink(w.App.ID, w.User.ID))
+	used, err := s.ConsumeEnrolmentLink(ctx, w.App.ID, used.ID, w.Device.ID, odd(time.Hour))
+	mustOK(t, err, "consume enrolment link")
+	other := mustCreateUser(t, s, w.App.ID)
+	neighbour := mustCreateEnrolmentLink(t, s, newEnrolmentLink(w.App.ID, other.ID))
+	elsewhere := newWorld(t, s)
+	foreign := mustCreateEnrolmentLink(t, s, newEnrolmentLink(elsewhere.App.ID, elsewhere.User.ID))
+
+	n, err := s.DeleteUnusedEnrolmentLinks(ctx, w.App.ID, w.User.ID)
+	mustOK(t, err, "delete unused enrolment links")
+	if n != 2 {
+		t.Errorf("deleted %d links, want 2", n)
+	}
+	for _, l := range []storage.EnrolmentLink{open1, open2} {
+		_, err := s.GetEnrolmentLink(ctx, l.AppID, l.ID)
+		requireNotFound(t, err, "an unused link after the withdrawal")
+	}
+	requireLink(t, s, "the used link", used)
+	requireLink(t, s, "another user's link", neighbour)
+	requireLink(t, s, "another app's link", foreign)
+	n, err = s.DeleteUnusedEnrolmentLinks(ctx, elsewhere.App.ID, w.User.ID)
+	mustOK(t, err, "delete with another app's ID")
+	if n != 0 {
+		t.Errorf("another app's ID deleted %d links", n)
 	}
 }
