@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -10,8 +11,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // registers the "postgres" driver
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/passbridge/passbridge/storage"
 )
@@ -48,6 +47,19 @@ type Store struct {
 // instead of failing with SQLITE_BUSY; busy_timeout covers other processes
 // (the CLI) writing to the same file.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	return OpenWith(ctx, databaseURL, Options{})
+}
+
+// Options change how OpenWith reaches the database.
+type Options struct {
+	// WrapConnector, when set, wraps the driver's connector: every
+	// connection the Store opens comes from what it returns (tests count
+	// the statements a flow sends this way).
+	WrapConnector func(driver.Connector) driver.Connector
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
 	t, err := parseURL(databaseURL)
 	if err != nil {
 		return nil, err
@@ -58,10 +70,14 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 	}
-	db, err := sqlx.Open(t.driver, t.dsn)
+	connector, err := t.connector()
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", t.dialect, err)
 	}
+	if opts.WrapConnector != nil {
+		connector = opts.WrapConnector(connector)
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), t.driver)
 	if t.dialect == DialectSQLite {
 		db.SetMaxOpenConns(1)
 		db.SetMaxIdleConns(1)

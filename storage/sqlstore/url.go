@@ -1,10 +1,15 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
 )
 
 // Dialect names, as Dialect reports them.
@@ -40,6 +45,24 @@ func SQLiteFile(databaseURL string) string {
 	}
 	return t.file
 }
+
+// connector returns the driver's connector for the target's DSN.
+func (t target) connector() (driver.Connector, error) {
+	if t.dialect == DialectPostgres {
+		return pq.NewConnector(t.dsn)
+	}
+	return dsnConnector{driver: &sqlite.Driver{}, dsn: t.dsn}, nil
+}
+
+// dsnConnector is the connector database/sql builds for a driver without
+// one of its own.
+type dsnConnector struct {
+	driver driver.Driver
+	dsn    string
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                       { return c.driver }
 
 // parseURL turns a database URL into a driver and its DSN:
 // sqlite://<path> (sqlite://./data/x.db, sqlite:///var/lib/x.db,
