@@ -23,13 +23,9 @@ func (s *Service) BeginFlexAuthentication(ctx context.Context, app storage.App, 
 	if err != nil {
 		return Handshake{}, err
 	}
-	u, err := s.activeUser(ctx, app, t.UserID)
+	u, devices, err := s.activeUserWithDevices(ctx, app, t.UserID)
 	if err != nil {
 		return Handshake{}, err
-	}
-	devices, err := s.store.ListDevices(ctx, app.ID, u.ID)
-	if err != nil {
-		return Handshake{}, fmt.Errorf("list devices: %w", err)
 	}
 	if len(devices) == 0 {
 		return Handshake{}, ErrUserHasNoPasskeys
@@ -46,21 +42,24 @@ func (s *Service) FinishFlexAuthentication(ctx context.Context, app storage.App,
 		return Result{}, err
 	}
 	now := s.clock()
-	scope := handshakeScope{flow: storage.FlowFlex, kind: storage.KindAuthenticate}
-	var t *storage.Transaction
-	if transactionID != "" {
-		tr, err := s.pendingTransaction(ctx, app, transactionID, storage.KindAuthenticate, now)
-		if err != nil {
-			return Result{}, err
-		}
-		t, scope.transactionID = &tr, tr.ID
-	}
+	scope := handshakeScope{flow: storage.FlowFlex, kind: storage.KindAuthenticate, transactionID: transactionID}
 	h, err := s.flexHandshake(ctx, app, handshakeID, scope, now)
 	if err != nil {
+		if transactionID != "" {
+			// Say what is wrong with the transaction, if anything is,
+			// before what is wrong with the handshake.
+			if _, terr := s.pendingTransaction(ctx, app, transactionID, storage.KindAuthenticate, now); terr != nil {
+				return Result{}, terr
+			}
+		}
 		return Result{}, err
 	}
-	if t != nil && h.UserID != t.UserID {
-		return Result{}, ErrHandshakeNotFound
+	var t *storage.Transaction
+	if transactionID != "" {
+		// The handshake was begun for this transaction, and for its user
+		// (BeginFlexAuthentication); whether the transaction is still
+		// pending is the commit's to check.
+		t = &storage.Transaction{ID: transactionID, UserID: h.UserID}
 	}
 	return s.finishAuthentication(ctx, app, h, t, "", parsed, true)
 }
@@ -201,16 +200,12 @@ func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storag
 		return wu
 	}
 	if h.UserID != "" {
-		u, err := s.activeUser(ctx, app, h.UserID)
+		u, devices, err := s.activeUserWithDevices(ctx, app, h.UserID)
 		if err != nil {
 			return asserted{}, err
 		}
 		if wantExternalID != "" && u.ExternalID != wantExternalID {
 			return asserted{}, newError(CodeHandshakeNotFound, "no authentication of this user matches the response", nil)
-		}
-		devices, err := s.store.ListDevices(ctx, app.ID, u.ID)
-		if err != nil {
-			return asserted{}, fmt.Errorf("list devices: %w", err)
 		}
 		wu := prepare(u, devices)
 		if found.device.ID == "" {

@@ -12,8 +12,8 @@ import (
 )
 
 // beforeTx is a store that runs a hook once before the next transaction
-// begins: a deactivation landing between a ceremony's checks and its
-// commit, which only the commit's own check can catch.
+// or ceremony commit begins: a deactivation landing between a ceremony's
+// checks and its commit, which only the commit's own check can catch.
 type beforeTx struct {
 	storage.Store
 	mu   sync.Mutex
@@ -26,7 +26,7 @@ func (s *beforeTx) arm(fn func()) {
 	s.hook = fn
 }
 
-func (s *beforeTx) InTx(ctx context.Context, fn func(tx storage.Store) error) error {
+func (s *beforeTx) fire() {
 	s.mu.Lock()
 	hook := s.hook
 	s.hook = nil
@@ -34,7 +34,16 @@ func (s *beforeTx) InTx(ctx context.Context, fn func(tx storage.Store) error) er
 	if hook != nil {
 		hook()
 	}
+}
+
+func (s *beforeTx) InTx(ctx context.Context, fn func(tx storage.Store) error) error {
+	s.fire()
 	return s.Store.InTx(ctx, fn)
+}
+
+func (s *beforeTx) CommitCeremony(ctx context.Context, c storage.CeremonyCommit) (storage.User, storage.Device, error) {
+	s.fire()
+	return s.Store.CommitCeremony(ctx, c)
 }
 
 // A user deactivated while a registration is being verified gets no device

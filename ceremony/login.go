@@ -31,64 +31,72 @@ func (s *Service) finishAuthentication(ctx context.Context, app storage.App, h s
 	uv := a.flags.HasUserVerified()
 	be := a.flags.HasBackupEligible()
 	now := s.clock()
-	var (
-		res   = Result{UserVerified: uv, BackupEligible: be}
-		nonce storage.Nonce
-	)
-	err = s.store.InTx(ctx, func(tx storage.Store) error {
-		// The handshake goes first: of concurrent finishes of one
-		// ceremony, the losers stop here.
-		if err := consumeHandshake(ctx, tx, h, now); err != nil {
-			return err
-		}
-		if t != nil {
-			if err := completeTransaction(ctx, tx, app.ID, t.ID, now); err != nil {
-				return err
-			}
-		}
-		d, err := tx.UpdateDevice(ctx, app.ID, a.device.ID, func(d storage.Device) (storage.Device, error) {
-			return recordUse(d, a, reject, now)
-		})
-		if errors.Is(err, storage.ErrNotFound) {
-			return failed(reasonUnknownPasskey, err) // revoked during the ceremony
+	c := storage.CeremonyCommit{AppID: app.ID, Now: now, HandshakeID: h.ID, UserID: a.user.ID, RecordLogin: true}
+	if t != nil {
+		c.TransactionID = t.ID
+	}
+	res := Result{UserVerified: uv, BackupEligible: be}
+	// The commit writes the device only if its use is as read: a
+	// concurrent ceremony of the same device makes it fail, and the use is
+	// decided again on the device as it now is.
+	for attempt := 1; ; attempt++ {
+		next, err := recordUse(a.device, a, reject, now)
+		if errors.Is(err, errSignCountRegressed) {
+			return Result{}, s.refuseClone(ctx, app, a.device.ID)
 		}
 		if err != nil {
-			return err
+			return Result{}, err
 		}
-		u, err := tx.UpdateUser(ctx, app.ID, a.user.ID, func(u storage.User) (storage.User, error) {
-			if u.Status != storage.UserActive {
-				return u, ErrUserInactive
+		c.Use = &storage.DeviceUse{Was: a.device, Now: next}
+		if withNonce {
+			var nonce storage.Nonce
+			res.Nonce, nonce = s.newNonce(app, a.user, next, storage.KindAuthenticate, uv, be)
+			c.Nonce = &nonce
+		}
+		u, d, err := s.store.CommitCeremony(ctx, c)
+		var refused *storage.CommitError
+		if errors.As(err, &refused) && refused.Part == storage.CommitDevice && attempt < maxCommitAttempts {
+			if a.device, err = s.store.GetDevice(ctx, app.ID, a.device.ID); errors.Is(err, storage.ErrNotFound) {
+				return Result{}, failed(reasonUnknownPasskey, err) // revoked during the ceremony
+			} else if err != nil {
+				return Result{}, fmt.Errorf("get device: %w", err)
 			}
-			u.LoginCount++
-			u.LastLoginAt = now
-			return u, nil
-		})
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrUserNotFound
+			continue
 		}
 		if err != nil {
-			return err
+			return Result{}, s.commitRefusal(ctx, app, a.user.ID, err)
 		}
 		res.User, res.Device = u, d
-		if withNonce {
-			res.Nonce, nonce = s.newNonce(app, u, d, storage.KindAuthenticate, uv, be)
-			if err := tx.CreateNonce(ctx, nonce); err != nil {
-				return fmt.Errorf("create nonce: %w", err)
-			}
+		return res, nil
+	}
+}
+
+// maxCommitAttempts bounds how often an authentication is decided again on
+// a device that other ceremonies keep using meanwhile.
+const maxCommitAttempts = 3
+
+// commitRefusal turns a refused commit into the ceremony's error.
+func (s *Service) commitRefusal(ctx context.Context, app storage.App, userID string, err error) error {
+	var refused *storage.CommitError
+	if !errors.As(err, &refused) {
+		return fmt.Errorf("record ceremony: %w", err)
+	}
+	switch refused.Part {
+	case storage.CommitHandshake:
+		return ErrHandshakeNotFound // another finish of the ceremony won
+	case storage.CommitTransaction:
+		return ErrTransactionExpired
+	case storage.CommitUser:
+		if _, err := s.activeUser(ctx, app, userID); err != nil {
+			return err
 		}
-		return nil
-	})
-	if errors.Is(err, errSignCountRegressed) {
-		return Result{}, s.refuseClone(ctx, app, a.device.ID)
+		return ErrUserInactive
+	case storage.CommitDevice:
+		return failed(reasonUnknownPasskey, err) // revoked, or used again and again meanwhile
+	case storage.CommitNewDevice:
+		return ErrCredentialRegistered
 	}
-	var ours *Error
-	if errors.As(err, &ours) {
-		return Result{}, ours
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("record authentication: %w", err)
-	}
-	return res, nil
+	return fmt.Errorf("record ceremony: %w", err)
 }
 
 // recordUse updates a device, as it is now in the store, with a verified

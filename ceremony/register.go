@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -25,7 +26,7 @@ func (s *Service) BeginFlexRegistration(ctx context.Context, app storage.App, tr
 	if err != nil {
 		return Handshake{}, err
 	}
-	u, err := s.activeUser(ctx, app, t.UserID)
+	u, devices, err := s.activeUserWithDevices(ctx, app, t.UserID)
 	if err != nil {
 		return Handshake{}, err
 	}
@@ -33,7 +34,7 @@ func (s *Service) BeginFlexRegistration(ctx context.Context, app storage.App, tr
 		return Handshake{}, err
 	}
 	scope := handshakeScope{flow: storage.FlowFlex, kind: storage.KindRegister, transactionID: t.ID}
-	return s.beginRegistration(ctx, s.store, app, u, t.DisplayName, t.DisplayName, att, scope)
+	return s.beginRegistration(ctx, s.store, app, u, devices, t.DisplayName, t.DisplayName, att, scope)
 }
 
 // FinishFlexRegistration verifies the browser's RegistrationResponseJSON,
@@ -82,8 +83,11 @@ func (s *Service) StartRegistration(ctx context.Context, app storage.App, req Re
 	scope := handshakeScope{flow: storage.FlowStartFinish, kind: storage.KindRegister}
 	var hs Handshake
 	_, err = s.userForRegistration(ctx, app, req.ExternalID, display, func(tx storage.Store, u storage.User) error {
-		var err error
-		hs, err = s.beginRegistration(ctx, tx, app, u, name, display, "", scope)
+		devices, err := tx.ListDevices(ctx, app.ID, u.ID)
+		if err != nil {
+			return fmt.Errorf("list devices: %w", err)
+		}
+		hs, err = s.beginRegistration(ctx, tx, app, u, devices, name, display, "", scope)
 		return err
 	})
 	if err != nil {
@@ -113,16 +117,12 @@ func (s *Service) FinishRegistration(ctx context.Context, app storage.App, exter
 	return s.finishRegistration(ctx, app, h, nil, externalID, parsed)
 }
 
-// beginRegistration creates the options and the handshake of a registration
-// for u, storing the handshake through st.
-func (s *Service) beginRegistration(ctx context.Context, st storage.Store, app storage.App, u storage.User, name, displayName string, att protocol.AuthenticatorAttachment, scope handshakeScope) (Handshake, error) {
+// beginRegistration creates the options and the handshake of a
+// registration for u, who has devices, storing the handshake through st.
+func (s *Service) beginRegistration(ctx context.Context, st storage.Store, app storage.App, u storage.User, devices []storage.Device, name, displayName string, att protocol.AuthenticatorAttachment, scope handshakeScope) (Handshake, error) {
 	w, err := relyingParty(app)
 	if err != nil {
 		return Handshake{}, err
-	}
-	devices, err := st.ListDevices(ctx, app.ID, u.ID)
-	if err != nil {
-		return Handshake{}, fmt.Errorf("list devices: %w", err)
 	}
 	wu := newWAUser(u, devices)
 	if name != "" {
@@ -211,49 +211,60 @@ func (s *Service) finishRegistration(ctx context.Context, app storage.App, h sto
 		res.Nonce, nonce = s.newNonce(app, u, d, storage.KindRegister, uv, d.BackupEligible)
 	}
 	now := s.clock()
-	err = s.store.InTx(ctx, func(tx storage.Store) error {
-		// The user is held until the commit and checked again: of this
-		// registration and a deactivation, one lands wholly before the
-		// other, so no device or nonce is added for an inactive user.
+	detail := map[string]string{
+		"credential_id": encodeID(d.CredentialID),
+		"type":          d.Type,
+		"friendly_name": d.FriendlyName,
+	}
+	if t != nil && t.EnrolmentLinkID != "" {
+		if err := s.commitEnrolment(ctx, app, h, *t, u, d, nonce, detail, now); err != nil {
+			return Result{}, err
+		}
+		return res, nil
+	}
+	// The user is held until the commit and checked again: of this
+	// registration and a deactivation, one lands wholly before the other,
+	// so no device or nonce is added for an inactive user. WebAuthn L3
+	// §7.1: a credential ID registered before, to anyone, is refused; the
+	// store's uniqueness decides it.
+	e := s.auditEvent(app, EventDeviceRegistered, actor(ctx, "user:"+u.ID), u.ID, d.ID, detail)
+	c := storage.CeremonyCommit{AppID: app.ID, Now: now, HandshakeID: h.ID, UserID: u.ID, Device: &d, Audit: &e}
+	if t != nil {
+		c.TransactionID, c.Nonce = t.ID, &nonce
+	}
+	if _, _, err := s.store.CommitCeremony(ctx, c); err != nil {
+		return Result{}, s.commitRefusal(ctx, app, u.ID, err)
+	}
+	return res, nil
+}
+
+// commitEnrolment commits a registration on an enrolment link's page: as
+// CommitCeremony would, and the link consumed in the same transaction.
+func (s *Service) commitEnrolment(ctx context.Context, app storage.App, h storage.Handshake, t storage.Transaction, u storage.User, d storage.Device, nonce storage.Nonce, detail map[string]string, now time.Time) error {
+	return s.store.InTx(ctx, func(tx storage.Store) error {
 		if err := lockActive(ctx, tx, app.ID, u.ID); err != nil {
 			return err
 		}
 		if err := consumeHandshake(ctx, tx, h, now); err != nil {
 			return err
 		}
-		if t != nil {
-			if err := completeTransaction(ctx, tx, app.ID, t.ID, now); err != nil {
-				return err
-			}
+		if err := completeTransaction(ctx, tx, app.ID, t.ID, now); err != nil {
+			return err
 		}
-		// WebAuthn L3 §7.1: a credential ID registered before,
-		// to anyone, is refused; the store's uniqueness decides it.
 		if err := tx.CreateDevice(ctx, d); errors.Is(err, storage.ErrAlreadyExists) {
 			return ErrCredentialRegistered
 		} else if err != nil {
 			return fmt.Errorf("create device: %w", err)
 		}
-		if t != nil && t.EnrolmentLinkID != "" {
-			// After the device, which the link records as its own.
-			if err := s.useEnrolmentLink(ctx, tx, app, *t, d, now); err != nil {
-				return err
-			}
+		// After the device, which the link records as its own.
+		if err := s.useEnrolmentLink(ctx, tx, app, t, d, now); err != nil {
+			return err
 		}
-		if t != nil {
-			if err := tx.CreateNonce(ctx, nonce); err != nil {
-				return fmt.Errorf("create nonce: %w", err)
-			}
+		if err := tx.CreateNonce(ctx, nonce); err != nil {
+			return fmt.Errorf("create nonce: %w", err)
 		}
-		return s.audit(ctx, tx, app, EventDeviceRegistered, actor(ctx, "user:"+u.ID), u.ID, d.ID, map[string]string{
-			"credential_id": encodeID(d.CredentialID),
-			"type":          d.Type,
-			"friendly_name": d.FriendlyName,
-		})
+		return s.audit(ctx, tx, app, EventDeviceRegistered, actor(ctx, "user:"+u.ID), u.ID, d.ID, detail)
 	})
-	if err != nil {
-		return Result{}, err
-	}
-	return res, nil
 }
 
 // activeUser loads the user a transaction or handshake is bound to.
@@ -269,6 +280,22 @@ func (s *Service) activeUser(ctx context.Context, app storage.App, id string) (s
 		return storage.User{}, ErrUserInactive
 	}
 	return u, nil
+}
+
+// activeUserWithDevices loads the user a transaction or handshake is bound
+// to, with its devices, in one read.
+func (s *Service) activeUserWithDevices(ctx context.Context, app storage.App, id string) (storage.User, []storage.Device, error) {
+	u, devices, err := s.store.GetUserWithDevices(ctx, app.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, nil, ErrUserNotFound
+	}
+	if err != nil {
+		return storage.User{}, nil, fmt.Errorf("get user: %w", err)
+	}
+	if u.Status != storage.UserActive {
+		return storage.User{}, nil, ErrUserInactive
+	}
+	return u, devices, nil
 }
 
 // lockActive holds an app's user through the store transaction tx (see

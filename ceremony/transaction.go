@@ -38,22 +38,43 @@ func (s *Service) CreateRegisterTransaction(ctx context.Context, app storage.App
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(ttl(app.TransactionTTL, DefaultTransactionTTL)),
 	}
-	// For a new user, the user, its audit event and the transaction commit
-	// together: no user is left behind by a failed transaction.
-	_, err = s.userForRegistration(ctx, app, externalID, name, func(tx storage.Store, u storage.User) error {
+	of := func(u storage.User) {
 		t.UserID = u.ID
 		if t.DisplayName == "" {
 			t.DisplayName = u.DisplayName
 		}
-		if err := tx.CreateTransaction(ctx, t); err != nil {
-			return fmt.Errorf("create transaction: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return storage.Transaction{}, refuseInactive(err)
 	}
-	return t, nil
+	// Two attempts: a concurrent request may create the same user between
+	// our read and our insert; the second read then finds it.
+	for attempt := 0; ; attempt++ {
+		u, err := s.store.GetUserByExternalID(ctx, app.ID, externalID)
+		switch {
+		case err == nil:
+			if u.Status != storage.UserActive {
+				return storage.Transaction{}, refuseInactive(ErrUserInactive)
+			}
+			of(u)
+			if err := s.store.CreateTransaction(ctx, t); err != nil {
+				return storage.Transaction{}, fmt.Errorf("create transaction: %w", err)
+			}
+			return t, nil
+		case !errors.Is(err, storage.ErrNotFound):
+			return storage.Transaction{}, fmt.Errorf("get user: %w", err)
+		}
+		// A new user, its audit event and the transaction are stored
+		// together: no user is left behind by a failed transaction.
+		u = s.newUser(app, externalID, name)
+		of(u)
+		e := s.auditEvent(app, EventUserCreated, actor(ctx, "system"), u.ID, "", map[string]string{"external_id": u.ExternalID})
+		err = s.store.CreateUserWithTransaction(ctx, u, e, t)
+		if errors.Is(err, storage.ErrAlreadyExists) && attempt == 0 {
+			continue
+		}
+		if err != nil {
+			return storage.Transaction{}, fmt.Errorf("create user: %w", err)
+		}
+		return t, nil
+	}
 }
 
 // refuseInactive reports an inactive user, at transaction creation, as the
@@ -97,7 +118,7 @@ func (s *Service) CreateAuthenticateTransaction(ctx context.Context, app storage
 // userWithDevices finds an active user by external ID and its devices, for
 // an authentication bound to it.
 func (s *Service) userWithDevices(ctx context.Context, app storage.App, externalID string) (storage.User, []storage.Device, error) {
-	u, err := s.store.GetUserByExternalID(ctx, app.ID, externalID)
+	u, devices, err := s.store.GetUserByExternalIDWithDevices(ctx, app.ID, externalID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.User{}, nil, ErrUserNotFound
 	}
@@ -106,10 +127,6 @@ func (s *Service) userWithDevices(ctx context.Context, app storage.App, external
 	}
 	if u.Status != storage.UserActive {
 		return storage.User{}, nil, ErrUserInactive
-	}
-	devices, err := s.store.ListDevices(ctx, app.ID, u.ID)
-	if err != nil {
-		return storage.User{}, nil, fmt.Errorf("list devices: %w", err)
 	}
 	if len(devices) == 0 {
 		return storage.User{}, nil, ErrUserHasNoPasskeys

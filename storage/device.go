@@ -45,6 +45,12 @@ type DeviceStore interface {
 	GetDevice(ctx context.Context, appID, id string) (Device, error)
 	GetDeviceByCredentialID(ctx context.Context, appID string, credentialID []byte) (Device, error)
 	ListDevices(ctx context.Context, appID, userID string) ([]Device, error) // ordered by CreatedAt, then ID
+	// GetUserWithDevices returns an app's user by id with its devices
+	// (ordered as ListDevices orders them) in one read: what a ceremony
+	// bound to a user needs.
+	GetUserWithDevices(ctx context.Context, appID, id string) (User, []Device, error)
+	// GetUserByExternalIDWithDevices is GetUserWithDevices by external ID.
+	GetUserByExternalIDWithDevices(ctx context.Context, appID, externalID string) (User, []Device, error)
 	UpdateDevice(ctx context.Context, appID, id string, fn func(Device) (Device, error)) (Device, error)
 	DeleteDevice(ctx context.Context, appID, id string) error
 }

@@ -53,6 +53,7 @@ type Store interface {
 	DeviceStore
 	BulkStore
 	CeremonyStore
+	CommitStore
 	ClientStore
 	OIDCStore
 	SessionStore

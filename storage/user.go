@@ -48,6 +48,11 @@ type UserPage struct {
 // tokens, transactions, handshakes and nonces.
 type UserStore interface {
 	CreateUser(ctx context.Context, u User) error
+	// CreateUserWithTransaction stores a new user, the audit event of its
+	// creation and a transaction of it, all or nothing (one statement on
+	// PostgreSQL). A user the app has already (same ID or external ID)
+	// is ErrAlreadyExists, and then nothing is stored.
+	CreateUserWithTransaction(ctx context.Context, u User, e AuditEvent, t Transaction) error
 	GetUser(ctx context.Context, appID, id string) (User, error)
 	GetUserByExternalID(ctx context.Context, appID, externalID string) (User, error)
 	GetUserByHandle(ctx context.Context, appID string, handle []byte) (User, error)

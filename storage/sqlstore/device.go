@@ -152,3 +152,68 @@ func (s *Store) DeleteDevice(ctx context.Context, appID, id string) error {
 	}
 	return nil
 }
+
+// The columns of a device joined to its user, where a user without devices
+// gives one row of NULLs: COALESCE turns them into values the device row
+// scans (1 = 0 is false in both dialects), and an empty id marks it.
+const joinedDeviceColumns = `COALESCE(d.id, '') AS "d.id", COALESCE(d.app_id, '') AS "d.app_id",
+	COALESCE(d.user_id, '') AS "d.user_id", d.credential_id AS "d.credential_id",
+	d.public_key AS "d.public_key", COALESCE(d.attestation_type, '') AS "d.attestation_type",
+	COALESCE(d.attestation_format, '') AS "d.attestation_format", d.attestation AS "d.attestation",
+	d.aaguid AS "d.aaguid", COALESCE(d.transports, '') AS "d.transports",
+	COALESCE(d.sign_count, 0) AS "d.sign_count", COALESCE(d.clone_warning, 1 = 0) AS "d.clone_warning",
+	COALESCE(d.user_verified, 1 = 0) AS "d.user_verified", COALESCE(d.backup_eligible, 1 = 0) AS "d.backup_eligible",
+	COALESCE(d.backed_up, 1 = 0) AS "d.backed_up", COALESCE(d.attachment, '') AS "d.attachment",
+	COALESCE(d.friendly_name, '') AS "d.friendly_name", COALESCE(d.type, '') AS "d.type",
+	COALESCE(d.usage_count, 0) AS "d.usage_count", d.created_at AS "d.created_at",
+	d.updated_at AS "d.updated_at", d.last_login_at AS "d.last_login_at"`
+
+var (
+	qUserWithDevices = `SELECT ` + joinedUserColumns + `, ` + joinedDeviceColumns + `
+	FROM users u LEFT JOIN devices d ON d.app_id = u.app_id AND d.user_id = u.id
+	WHERE u.app_id = ? AND u.id = ? ORDER BY d.created_at, d.id`
+	qUserByExtWithDevices = `SELECT ` + joinedUserColumns + `, ` + joinedDeviceColumns + `
+	FROM users u LEFT JOIN devices d ON d.app_id = u.app_id AND d.user_id = u.id
+	WHERE u.app_id = ? AND u.external_id = ? ORDER BY d.created_at, d.id`
+)
+
+// GetUserWithDevices returns an app's user by id and its devices, ordered
+// as ListDevices orders them, in one read.
+func (s *Store) GetUserWithDevices(ctx context.Context, appID, id string) (storage.User, []storage.Device, error) {
+	u, ds, err := s.userWithDevices(ctx, qUserWithDevices, appID, id)
+	if err != nil {
+		return storage.User{}, nil, fmt.Errorf("get user with devices: %w", err)
+	}
+	return u, ds, nil
+}
+
+// GetUserByExternalIDWithDevices is GetUserWithDevices by external ID.
+func (s *Store) GetUserByExternalIDWithDevices(ctx context.Context, appID, externalID string) (storage.User, []storage.Device, error) {
+	u, ds, err := s.userWithDevices(ctx, qUserByExtWithDevices, appID, externalID)
+	if err != nil {
+		return storage.User{}, nil, fmt.Errorf("get user by external id with devices: %w", err)
+	}
+	return u, ds, nil
+}
+
+func (s *Store) userWithDevices(ctx context.Context, query, appID, key string) (storage.User, []storage.Device, error) {
+	var rows []commitRow
+	if err := s.list(ctx, &rows, query, appID, key); err != nil {
+		return storage.User{}, nil, err
+	}
+	if len(rows) == 0 {
+		return storage.User{}, nil, storage.ErrNotFound
+	}
+	devices := make([]storage.Device, 0, len(rows))
+	for i := range rows {
+		if rows[i].D.ID == "" {
+			continue // a user without devices
+		}
+		d, err := rows[i].D.device()
+		if err != nil {
+			return storage.User{}, nil, err
+		}
+		devices = append(devices, d)
+	}
+	return rows[0].U.user(), devices, nil
+}

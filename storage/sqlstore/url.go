@@ -62,7 +62,7 @@ type dsnConnector struct {
 }
 
 func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
-func (c dsnConnector) Driver() driver.Driver                       { return c.driver }
+func (c dsnConnector) Driver() driver.Driver                        { return c.driver }
 
 // parseURL turns a database URL into a driver and its DSN:
 // sqlite://<path> (sqlite://./data/x.db, sqlite:///var/lib/x.db,

@@ -213,3 +213,7 @@ func (s *Store) DeleteUser(ctx context.Context, appID, id string) error {
 	}
 	return nil
 }
+
+// joinedUserColumns selects a user's columns from "u" as "u.column", which
+// sqlx maps onto commitRow's user.
+var joinedUserColumns = aliased("u", userColumns)

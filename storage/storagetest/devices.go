@@ -9,6 +9,7 @@ import (
 
 func deviceTests() []test {
 	return []test{
+		{"UserWithDevices", testUserWithDevices},
 		{"RoundTrip", testDeviceRoundTrip},
 		{"NotFound", testDeviceNotFound},
 		{"Unique", testDeviceUnique},

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Transactions", transactionTests()},
 		{"Handshakes", handshakeTests()},
 		{"Nonces", nonceTests()},
+		{"CeremonyCommits", commitTests()},
 		{"Clients", clientTests()},
 		{"AuthRequests", authRequestTests()},
 		{"AuthCodes", authCodeTests()},

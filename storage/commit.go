@@ -1,0 +1,76 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CeremonyCommit is everything a verified ceremony writes, committed all at
+// once or not at all: one statement on PostgreSQL, one transaction on
+// SQLite. The verification it follows read the rows it names; each write
+// is conditional on the row still being as the ceremony needs it, and the
+// first that is not names itself in a *CommitError.
+type CeremonyCommit struct {
+	AppID string
+	Now   time.Time
+	// HandshakeID is consumed: it must exist and expire after Now.
+	HandshakeID string
+	// TransactionID, when set, is completed: it must be pending and
+	// expire after Now.
+	TransactionID string
+	// UserID must be active. The user's row is held until the commit, so
+	// that of the ceremony and a deactivation one lands wholly first.
+	UserID string
+	// RecordLogin adds one to the user's LoginCount and sets LastLoginAt
+	// to Now (an authentication).
+	RecordLogin bool
+	// Use, when set, records an authentication on a device.
+	Use *DeviceUse
+	// Device, when set, is stored (a registration); a credential ID the
+	// app already has fails with CommitNewDevice.
+	Device *Device
+	// Nonce, when set, is stored.
+	Nonce *Nonce
+	// Audit, when set, is appended.
+	Audit *AuditEvent
+}
+
+// DeviceUse is an authentication's change to a device: Was as the ceremony
+// read it, Now as the ceremony leaves it. Only the fields a use changes
+// are written (SignCount, CloneWarning, UserVerified, BackupEligible,
+// BackedUp, Type, UsageCount, UpdatedAt, LastLoginAt), and only if those
+// fields are still as in Was: a concurrent use of the same device makes
+// the commit fail with CommitDevice, and the ceremony decides again on the
+// device as it now is. A concurrent rename is kept.
+type DeviceUse struct {
+	Was, Now Device
+}
+
+// The parts of a CeremonyCommit, as a CommitError names them.
+const (
+	CommitHandshake   = "handshake"   // gone, expired or consumed by another finish
+	CommitTransaction = "transaction" // gone, expired or completed
+	CommitUser        = "user"        // gone or not active
+	CommitDevice      = "device"      // gone, or used since it was read
+	CommitNewDevice   = "new_device"  // the credential ID is taken
+)
+
+// CommitError reports the part of a CeremonyCommit whose row was not as
+// required; nothing was written.
+type CommitError struct {
+	Part string
+}
+
+func (e *CommitError) Error() string {
+	return fmt.Sprintf("commit ceremony: %s gone or changed", e.Part)
+}
+
+// CommitStore commits ceremonies.
+type CommitStore interface {
+	// CommitCeremony writes c and returns the user and the device as the
+	// commit left them (the device: c.Use's or c.Device's). It must not be
+	// called inside InTx: on PostgreSQL a refused commit is a failed
+	// statement, which would abort the surrounding transaction.
+	CommitCeremony(ctx context.Context, c CeremonyCommit) (User, Device, error)
+}
