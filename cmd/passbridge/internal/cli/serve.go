@@ -47,7 +47,7 @@ func (c *cli) serveCommand() *cobra.Command {
 // serveSettings are the settings serve takes as flags beyond every
 // command's; doctor takes them too, to check what serve would run with.
 func serveSettings() []string {
-	return []string{config.KeyListen, config.KeyMetricsListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile, config.KeySigningAlg,
+	return []string{config.KeyListen, config.KeyMetricsListen, config.KeyDebugListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile, config.KeySigningAlg,
 		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyKeyRateLimit, config.KeyKeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout}
 }
 
@@ -109,6 +109,17 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 		}
 		servers = append(servers, metrics)
 	}
+	if cfg.DebugListen != "" {
+		debug, err := listenHTTP(ctx, cfg.DebugListen, pprofHandler(), log)
+		if err != nil {
+			for _, s := range servers {
+				_ = s.ln.Close()
+			}
+			return err
+		}
+		servers = append(servers, debug)
+		log.Info("serving the profiler", "addr", debug.addr(), "path", "/debug/pprof/")
+	}
 
 	gcCtx, stopGC := context.WithCancel(ctx)
 	gcDone := make(chan struct{})
@@ -119,7 +130,7 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 	defer func() { stopGC(); <-gcDone }()
 
 	log.Info("listening", "addr", public.addr(), "issuer", cfg.Issuer, "database", st.Dialect())
-	if len(servers) > 1 {
+	if cfg.MetricsListen != "" {
 		log.Info("serving metrics", "addr", servers[1].addr(), "path", "/metrics")
 	}
 	if err := serveAll(ctx, servers, cfg.ShutdownTimeout, log); err != nil {

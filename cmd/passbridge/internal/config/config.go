@@ -14,6 +14,7 @@ import (
 type Config struct {
 	Listen            string        // address the HTTP server listens on
 	MetricsListen     string        // separate address for /metrics; "": /metrics is served on Listen
+	DebugListen       string        // loopback address for /debug/pprof/; "": not served
 	SigningAlg        string        // algorithm of new OIDC signing keys
 	Issuer            string        // public base URL; OIDC issuer
 	DatabaseURL       string        // sqlite://PATH or postgres://…

@@ -21,6 +21,7 @@ const (
 	KeyConfig            = "config" // the configuration file itself
 	KeyListen            = "listen"
 	KeyMetricsListen     = "metrics_listen"
+	KeyDebugListen       = "debug_listen"
 	KeyIssuer            = "issuer"
 	KeyDatabaseURL       = "database_url"
 	KeyDatabaseURLFile   = "database_url_file"
@@ -65,6 +66,7 @@ func keys() []key {
 	return []key{
 		str(KeyListen, "address to listen on (host:port)", func(c *Config) *string { return &c.Listen }),
 		str(KeyMetricsListen, "separate address (host:port) to serve /metrics on, off the public listener (default: none; /metrics is served on listen)", func(c *Config) *string { return &c.MetricsListen }),
+		str(KeyDebugListen, "loopback address (host:port) to serve Go's profiler (/debug/pprof/) on, for performance work (default: none)", func(c *Config) *string { return &c.DebugListen }),
 		str(KeyIssuer, "public base URL of this server (OIDC issuer)", func(c *Config) *string { return &c.Issuer }),
 		str(KeySigningAlg, "algorithm of new OIDC signing keys: RS256, ES256 or EdDSA (takes effect through key rotation)", func(c *Config) *string { return &c.SigningAlg }),
 		str(KeyDatabaseURL, "sqlite://PATH or postgres://… (default sqlite://<data_dir>/passbridge.db)", func(c *Config) *string { return &c.DatabaseURL }),

@@ -37,6 +37,11 @@ func (c Config) Validate() error {
 			add("metrics_listen %q: %v", c.MetricsListen, err)
 		}
 	}
+	if c.DebugListen != "" {
+		if err := checkDebugListen(c.DebugListen, c.Listen); err != nil {
+			add("debug_listen %q: %v", c.DebugListen, err)
+		}
+	}
 	if err := checkIssuer(c.Issuer); err != nil {
 		add("issuer %q: %v", c.Issuer, err)
 	}
@@ -132,6 +137,20 @@ func checkMetricsListen(addr, listen string) error {
 	}
 	if _, port, _ := net.SplitHostPort(addr); addr == listen && port != "0" {
 		return fmt.Errorf("the address of listen; want a separate one, such as 127.0.0.1:9090")
+	}
+	return nil
+}
+
+// checkDebugListen: the profiler shows the process's memory and code paths
+// to whoever reaches it, so it listens on a loopback address only, and not
+// on the public one.
+func checkDebugListen(addr, listen string) error {
+	if err := checkMetricsListen(addr, listen); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("not a loopback address; want one such as 127.0.0.1:6060")
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 type yamlFile struct {
 	Listen            *scalar `yaml:"listen"`
 	MetricsListen     *scalar `yaml:"metrics_listen"`
+	DebugListen       *scalar `yaml:"debug_listen"`
 	Issuer            *scalar `yaml:"issuer"`
 	SigningAlg        *scalar `yaml:"signing_alg"`
 	DatabaseURL       *scalar `yaml:"database_url"`
