@@ -342,9 +342,11 @@ func TestFailuresUnlimitedWhenRateLimitOff(t *testing.T) {
 	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
 		w := newLoadWorld(t, open(t), 0)
 		users := "/v1/apps/" + w.app.ID + "/users"
-		wrong := bearer("pbk_" + storage.NewID())
 		const from = "203.0.113.66"
 		for i := range 3 * defaultFailedAuthBurst {
+			// A key of its own each time: the cache remembers an unknown
+			// key, and the point is that every failure reaches the lookup.
+			wrong := bearer("pbk_" + storage.NewID())
 			wantStatus(t, fmt.Sprintf("wrong key %d", i), w.do(http.MethodGet, users, "", from, wrong),
 				http.StatusUnauthorized, "invalid_access_token")
 			wantStatus(t, fmt.Sprintf("made-up app %d", i), w.do(http.MethodGet, "/v1/apps/"+storage.NewID()+"/users", "", from, nil),

@@ -35,6 +35,7 @@ type Store struct {
 	tx      *sqlx.Tx // set on a Store bound to a transaction
 	dialect string
 	stmts   *stmtCache
+	dsn     string // what the driver opened; the change feed dials it too
 }
 
 // Open connects to the database a URL names and pings it; it does not
@@ -88,7 +89,7 @@ func OpenWith(ctx context.Context, databaseURL string, opts Options) (*Store, er
 		db.SetMaxIdleConns(postgresMaxConns)
 		db.SetConnMaxIdleTime(postgresMaxIdleTime)
 	}
-	s := &Store{db: db, dialect: t.dialect, stmts: newStmtCache(db)}
+	s := &Store{db: db, dialect: t.dialect, stmts: newStmtCache(db), dsn: t.dsn}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s database: %w", t.dialect, err)

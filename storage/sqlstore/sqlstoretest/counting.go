@@ -3,6 +3,7 @@ package sqlstoretest
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -141,13 +142,11 @@ func (c *countingConn) Begin() (driver.Tx, error) {
 
 func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	c.rec.record("BEGIN")
-	var tx driver.Tx
-	var err error
-	if b, ok := c.inner.(driver.ConnBeginTx); ok {
-		tx, err = b.BeginTx(ctx, opts)
-	} else {
-		tx, err = c.inner.Begin() //nolint:staticcheck // the driver has nothing newer
+	b, ok := c.inner.(driver.ConnBeginTx)
+	if !ok {
+		return nil, errors.New("sqlstoretest: the driver cannot begin a transaction with a context")
 	}
+	tx, err := b.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -236,38 +235,32 @@ var (
 func (s *countingStmt) Close() error  { return s.inner.Close() }
 func (s *countingStmt) NumInput() int { return s.inner.NumInput() }
 
+// Exec and Query are the old interface database/sql no longer calls on a
+// statement that has the context-taking methods, as this one does.
 func (s *countingStmt) Exec(args []driver.Value) (driver.Result, error) {
-	s.rec.record(s.query)
-	return s.inner.Exec(args) //nolint:staticcheck // the driver's own fallback
+	return s.ExecContext(context.Background(), named(args))
 }
 
 func (s *countingStmt) Query(args []driver.Value) (driver.Rows, error) {
-	s.rec.record(s.query)
-	return s.inner.Query(args) //nolint:staticcheck // the driver's own fallback
+	return s.QueryContext(context.Background(), named(args))
 }
 
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	e, ok := s.inner.(driver.StmtExecContext)
+	if !ok {
+		return nil, errors.New("sqlstoretest: the driver's statement cannot execute with a context")
+	}
 	s.rec.record(s.query)
-	if e, ok := s.inner.(driver.StmtExecContext); ok {
-		return e.ExecContext(ctx, args)
-	}
-	values, err := plainValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.inner.Exec(values) //nolint:staticcheck // the driver has nothing newer
+	return e.ExecContext(ctx, args)
 }
 
 func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	q, ok := s.inner.(driver.StmtQueryContext)
+	if !ok {
+		return nil, errors.New("sqlstoretest: the driver's statement cannot query with a context")
+	}
 	s.rec.record(s.query)
-	if q, ok := s.inner.(driver.StmtQueryContext); ok {
-		return q.QueryContext(ctx, args)
-	}
-	values, err := plainValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.inner.Query(values) //nolint:staticcheck // the driver has nothing newer
+	return q.QueryContext(ctx, args)
 }
 
 func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
@@ -277,13 +270,10 @@ func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
-func plainValues(args []driver.NamedValue) ([]driver.Value, error) {
-	values := make([]driver.Value, len(args))
-	for i, a := range args {
-		if a.Name != "" {
-			return nil, fmt.Errorf("sqlstoretest: driver takes no named parameter %q", a.Name)
-		}
-		values[i] = a.Value
+func named(args []driver.Value) []driver.NamedValue {
+	nv := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
 	}
-	return values, nil
+	return nv
 }

@@ -77,8 +77,16 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 	if err := warnMisfitClients(ctx, st, cfg.Issuer, log); err != nil {
 		return err
 	}
-	// Apps are read from memory, for up to cachestore.DefaultTTL (5 s).
+	// Apps, API keys and clients are read from memory. On PostgreSQL the
+	// cache follows the database's change feed, so a change made anywhere
+	// reaches it within milliseconds; otherwise (or while the feed is
+	// down) within cachestore.DefaultTTL (5 s). Closing the cache stops
+	// the feed's listener (and closes st, which a second Close ignores).
 	cached := cachestore.New(st, cachestore.Config{Now: c.env.Now})
+	defer cached.Close()
+	if err := cached.Start(ctx); err != nil {
+		return err
+	}
 	svc, err := ceremony.New(ceremony.Config{Store: cached})
 	if err != nil {
 		return err
