@@ -6,7 +6,7 @@ VERSION             ?= $(shell git describe --tags --always --dirty 2>/dev/null 
 BIN                 ?= bin/passbridge
 LDFLAGS             := -s -w -X main.version=$(VERSION)
 
-.PHONY: test race lint fmt-check vet staticcheck bench e2e build run
+.PHONY: test race lint fmt-check vet staticcheck bench e2e build run load
 
 # The browser tests (real Chromium, the Node.js examples) carry the e2e build
 # tag: a plain `go test ./...` leaves them out, `make test` runs them too.
@@ -37,6 +37,10 @@ staticcheck:
 ## bench: benchmarks only, with allocations
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## load: passbridge bench against real servers on SQLite and PostgreSQL (see .ci/load)
+load:
+	bash .ci/load
 
 ## e2e: the browser tests only (real Chromium with a virtual authenticator)
 e2e:

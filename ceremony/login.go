@@ -36,9 +36,10 @@ func (s *Service) finishAuthentication(ctx context.Context, app storage.App, h s
 		c.TransactionID = t.ID
 	}
 	res := Result{UserVerified: uv, BackupEligible: be}
-	// The commit writes the device only if its use is as read: a
-	// concurrent ceremony of the same device makes it fail, and the use is
-	// decided again on the device as it now is.
+	// The decision is made on the device as read, to refuse early, and
+	// made again by the commit on the device as it is then (see
+	// storage.DeviceUse), so that concurrent uses of one passkey all count
+	// and a counter that went backwards meanwhile is still caught.
 	for attempt := 1; ; attempt++ {
 		next, err := recordUse(a.device, a, reject, now)
 		if errors.Is(err, errSignCountRegressed) {
@@ -47,7 +48,8 @@ func (s *Service) finishAuthentication(ctx context.Context, app storage.App, h s
 		if err != nil {
 			return Result{}, err
 		}
-		c.Use = &storage.DeviceUse{Was: a.device, Now: next}
+		c.Use = &storage.DeviceUse{DeviceID: a.device.ID, Counter: a.counter, RejectRegression: reject,
+			CloneWarning: a.regressed, UserVerified: uv, BackupEligible: be, BackedUp: next.BackedUp, Type: next.Type}
 		if withNonce {
 			var nonce storage.Nonce
 			res.Nonce, nonce = s.newNonce(app, a.user, next, storage.KindAuthenticate, uv, be)
@@ -56,8 +58,10 @@ func (s *Service) finishAuthentication(ctx context.Context, app storage.App, h s
 		u, d, err := s.store.CommitCeremony(ctx, c)
 		var refused *storage.CommitError
 		if errors.As(err, &refused) && refused.Part == storage.CommitDevice && attempt < maxCommitAttempts {
+			// Revoked, or another ceremony moved the counter or the
+			// backup eligibility: decide again on the device as it is.
 			if a.device, err = s.store.GetDevice(ctx, app.ID, a.device.ID); errors.Is(err, storage.ErrNotFound) {
-				return Result{}, failed(reasonUnknownPasskey, err) // revoked during the ceremony
+				return Result{}, failed(reasonUnknownPasskey, err)
 			} else if err != nil {
 				return Result{}, fmt.Errorf("get device: %w", err)
 			}
@@ -72,7 +76,8 @@ func (s *Service) finishAuthentication(ctx context.Context, app storage.App, h s
 }
 
 // maxCommitAttempts bounds how often an authentication is decided again on
-// a device that other ceremonies keep using meanwhile.
+// a device that changed under it: once is enough for the decision to come
+// out as a refusal, unless the device changed back meanwhile.
 const maxCommitAttempts = 3
 
 // commitRefusal turns a refused commit into the ceremony's error.
@@ -92,7 +97,9 @@ func (s *Service) commitRefusal(ctx context.Context, app storage.App, userID str
 		}
 		return ErrUserInactive
 	case storage.CommitDevice:
-		return failed(reasonUnknownPasskey, err) // revoked, or used again and again meanwhile
+		// Changed under the ceremony again and again: refused as a
+		// regression would be, which is what keeps changing it.
+		return failed(reasonSignCount, err)
 	case storage.CommitNewDevice:
 		return ErrCredentialRegistered
 	}

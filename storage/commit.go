@@ -25,7 +25,7 @@ type CeremonyCommit struct {
 	// RecordLogin adds one to the user's LoginCount and sets LastLoginAt
 	// to Now (an authentication).
 	RecordLogin bool
-	// Use, when set, records an authentication on a device.
+	// Use, when set, records an authentication on a device of the user.
 	Use *DeviceUse
 	// Device, when set, is stored (a registration); a credential ID the
 	// app already has fails with CommitNewDevice.
@@ -36,15 +36,32 @@ type CeremonyCommit struct {
 	Audit *AuditEvent
 }
 
-// DeviceUse is an authentication's change to a device: Was as the ceremony
-// read it, Now as the ceremony leaves it. Only the fields a use changes
-// are written (SignCount, CloneWarning, UserVerified, BackupEligible,
-// BackedUp, Type, UsageCount, UpdatedAt, LastLoginAt), and only if those
-// fields are still as in Was: a concurrent use of the same device makes
-// the commit fail with CommitDevice, and the ceremony decides again on the
-// device as it now is. A concurrent rename is kept.
+// DeviceUse is an authentication's change to a device, written as one
+// conditional update of the device as it is at the commit, so that
+// concurrent uses of one device (a synced passkey signing in on two
+// browsers) all count:
+//
+//   - SignCount becomes Counter if Counter is greater; a Counter that does
+//     not advance it (unless both are 0, as synced passkeys report) sets
+//     CloneWarning, or, with RejectRegression, refuses the commit
+//     (WebAuthn L3 §6.1.1);
+//   - CloneWarning is also set when the ceremony saw a regression itself;
+//   - UserVerified is latched; BackupEligible may go from false to true,
+//     never back (refused); BackedUp and Type are the ceremony's;
+//   - UsageCount goes up by one; UpdatedAt and LastLoginAt become Now.
+//
+// A refused device (CommitDevice) is gone, or its counter or backup
+// eligibility changed since the ceremony read it: the ceremony reads it
+// again to say which.
 type DeviceUse struct {
-	Was, Now Device
+	DeviceID         string
+	Counter          uint32
+	RejectRegression bool
+	CloneWarning     bool
+	UserVerified     bool
+	BackupEligible   bool
+	BackedUp         bool
+	Type             string
 }
 
 // The parts of a CeremonyCommit, as a CommitError names them.
@@ -52,7 +69,7 @@ const (
 	CommitHandshake   = "handshake"   // gone, expired or consumed by another finish
 	CommitTransaction = "transaction" // gone, expired or completed
 	CommitUser        = "user"        // gone or not active
-	CommitDevice      = "device"      // gone, or used since it was read
+	CommitDevice      = "device"      // gone, its counter regressed (RejectRegression) or its backup eligibility would go down
 	CommitNewDevice   = "new_device"  // the credential ID is taken
 )
 

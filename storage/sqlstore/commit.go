@@ -22,12 +22,18 @@ const (
 	qCommitLogin = `UPDATE users SET login_count = login_count + 1, last_login_at = ?
 	WHERE app_id = ? AND id = ? AND status = ? RETURNING ` + userColumns
 	qCommitUser = `SELECT ` + userColumns + ` FROM users WHERE app_id = ? AND id = ? AND status = ?`
-	// Only the columns a use changes are written, and only if the ones it
-	// decided on are as the ceremony read them.
-	qCommitUse = `UPDATE devices SET sign_count = ?, clone_warning = ?, user_verified = ?,
-	backup_eligible = ?, backed_up = ?, type = ?, usage_count = ?, updated_at = ?, last_login_at = ?
-	WHERE app_id = ? AND id = ? AND user_id = ? AND sign_count = ? AND clone_warning = ?
-	AND backup_eligible = ? AND usage_count = ? RETURNING ` + deviceColumns
+	// A use, decided on the row as it is at the commit (see
+	// storage.DeviceUse); in SET, columns are the row's values before
+	// the update. 1 = 0 is false in both dialects.
+	qCommitUse = `UPDATE devices SET
+	sign_count = CASE WHEN ? > sign_count THEN ? ELSE sign_count END,
+	clone_warning = clone_warning OR ? OR NOT (? > sign_count OR (? = 0 AND sign_count = 0)),
+	user_verified = user_verified OR ?, backup_eligible = ?, backed_up = ?, type = ?,
+	usage_count = usage_count + 1, updated_at = ?, last_login_at = ?
+	WHERE app_id = ? AND id = ? AND user_id = ?
+	AND NOT (backup_eligible AND NOT ?)
+	AND (NOT ? OR ? > sign_count OR (? = 0 AND sign_count = 0))
+	RETURNING ` + deviceColumns
 	qCommitDevice = qDeviceInsert + ` RETURNING ` + deviceColumns
 )
 
@@ -101,11 +107,11 @@ func commitParts(c storage.CeremonyCommit, dialect string) []commitPart {
 	}
 	switch {
 	case c.Use != nil:
-		was, d := c.Use.Was, c.Use.Now
+		u := c.Use
+		n := int64(u.Counter)
 		parts = append(parts, commitPart{name: "d", query: qCommitUse, part: storage.CommitDevice, rows: true,
-			args: []any{int64(d.SignCount), d.CloneWarning, d.UserVerified, d.BackupEligible, d.BackedUp, d.Type,
-				d.UsageCount, timeArg(d.UpdatedAt), timeArg(d.LastLoginAt),
-				c.AppID, was.ID, c.UserID, int64(was.SignCount), was.CloneWarning, was.BackupEligible, was.UsageCount}})
+			args: []any{n, n, u.CloneWarning, n, n, u.UserVerified, u.BackupEligible, u.BackedUp, u.Type, now, now,
+				c.AppID, u.DeviceID, c.UserID, u.BackupEligible, u.RejectRegression, n, n}})
 	case c.Device != nil:
 		d := c.Device
 		parts = append(parts, commitPart{name: "d", query: qCommitDevice, part: storage.CommitNewDevice, rows: true,

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ func commitTests() []test {
 		{"RefusalsChangeNothing", testCommitRefusals},
 		{"InsideTx", testCommitInsideTx},
 		{"OneOfConcurrentFinishesWins", testCommitConcurrentFinishes},
+		{"RegressionRecorded", testCommitRegressionRecorded},
 		{"ConcurrentUsesOfOneDevice", testCommitConcurrentUses},
 		{"UserWithTransaction", testCreateUserWithTransaction},
 	}
@@ -33,6 +35,7 @@ type commitFixture struct {
 func newCommitFixture(t *testing.T, s storage.Store) commitFixture {
 	t.Helper()
 	w := newActiveWorld(t, s)
+	w.Device = setUse(t, s, w.Device, 10, false)
 	tx := mustCreateTransaction(t, s, w.pendingTransaction())
 	hs := mustCreateHandshake(t, s, newHandshake(w.App.ID, tx.ID, w.User.ID))
 	return commitFixture{w: w, tx: tx, hs: hs, now: at(0)}
@@ -51,19 +54,44 @@ func newActiveWorld(t *testing.T, s storage.Store) world {
 	return w
 }
 
+// setUse sets a device's counter and backup eligibility, with no clone
+// warning and no user verification yet, for use tests to start from.
+func setUse(t *testing.T, s storage.Store, d storage.Device, counter uint32, backupEligible bool) storage.Device {
+	t.Helper()
+	d, err := s.UpdateDevice(t.Context(), d.AppID, d.ID, func(d storage.Device) (storage.Device, error) {
+		d.SignCount, d.BackupEligible, d.BackedUp = counter, backupEligible, false
+		d.CloneWarning, d.UserVerified = false, false
+		return d, nil
+	})
+	mustOK(t, err, "set device use")
+	return d
+}
+
+// use is a DeviceUse of d with counter, under the reject policy, with
+// every flag set.
+func use(d storage.Device, counter uint32) *storage.DeviceUse {
+	return &storage.DeviceUse{DeviceID: d.ID, Counter: counter, RejectRegression: true,
+		UserVerified: true, BackupEligible: true, BackedUp: true, Type: storage.DeviceTypePasskey}
+}
+
+// used is d as a commit of u at now leaves it, when the counter advanced.
+func used(d storage.Device, u *storage.DeviceUse, now time.Time) storage.Device {
+	d.SignCount = u.Counter
+	d.CloneWarning = d.CloneWarning || u.CloneWarning
+	d.UserVerified = d.UserVerified || u.UserVerified
+	d.BackupEligible, d.BackedUp, d.Type = u.BackupEligible, u.BackedUp, u.Type
+	d.UsageCount++
+	d.UpdatedAt, d.LastLoginAt = now, now
+	return d
+}
+
 // authentication is the commit of a successful authentication with a nonce.
 func (f commitFixture) authentication() storage.CeremonyCommit {
-	next := f.w.Device
-	next.SignCount++
-	next.UsageCount++
-	next.UserVerified = true
-	next.BackedUp = !next.BackedUp
-	next.LastLoginAt, next.UpdatedAt = f.now, f.now
 	n := newNonce(f.w.App.ID, f.w.User.ID, f.w.Device.ID)
 	return storage.CeremonyCommit{
 		AppID: f.w.App.ID, Now: f.now, HandshakeID: f.hs.ID, TransactionID: f.tx.ID,
 		UserID: f.w.User.ID, RecordLogin: true,
-		Use:   &storage.DeviceUse{Was: f.w.Device, Now: next},
+		Use:   use(f.w.Device, f.w.Device.SignCount+1),
 		Nonce: &n,
 	}
 }
@@ -80,8 +108,7 @@ func testCommitAuthentication(t *testing.T, s storage.Store) {
 	stored, err := s.GetUser(ctx, f.w.App.ID, f.w.User.ID)
 	mustOK(t, err, "get user")
 	checkSame(t, "returned user", u, stored)
-	want := c.Use.Now
-	want.FriendlyName = f.w.Device.FriendlyName
+	want := used(f.w.Device, c.Use, f.now)
 	checkSame(t, "returned device", d, want)
 	got, err := s.GetDevice(ctx, f.w.App.ID, f.w.Device.ID)
 	mustOK(t, err, "get device")
@@ -162,12 +189,15 @@ func testCommitRefusals(t *testing.T, s storage.Store) {
 			})
 			mustOK(t, err, "deactivate")
 		}},
-		{"device used since", storage.CommitDevice, func(t *testing.T, f commitFixture, c *storage.CeremonyCommit) {
-			_, err := s.UpdateDevice(ctx, f.w.App.ID, f.w.Device.ID, func(d storage.Device) (storage.Device, error) {
-				d.UsageCount++
-				return d, nil
-			})
-			mustOK(t, err, "use device")
+		{"counter regressed", storage.CommitDevice, func(t *testing.T, f commitFixture, c *storage.CeremonyCommit) {
+			c.Use.Counter = f.w.Device.SignCount // not advanced: a possible clone
+		}},
+		{"counter regressed since read", storage.CommitDevice, func(t *testing.T, f commitFixture, c *storage.CeremonyCommit) {
+			setUse(t, s, f.w.Device, c.Use.Counter+5, false) // another ceremony got further meanwhile
+		}},
+		{"backup eligibility down", storage.CommitDevice, func(t *testing.T, f commitFixture, c *storage.CeremonyCommit) {
+			setUse(t, s, f.w.Device, f.w.Device.SignCount, true)
+			c.Use.BackupEligible = false
 		}},
 		{"device revoked", storage.CommitDevice, func(t *testing.T, f commitFixture, c *storage.CeremonyCommit) {
 			c.Nonce.DeviceID = "" // the nonce would refer to the deleted device
@@ -271,53 +301,83 @@ func testCommitConcurrentFinishes(t *testing.T, s storage.Store) {
 	}
 }
 
-// testCommitConcurrentUses: ceremonies of one device that read it at the
-// same time cannot both record their use; the loser is told the device
-// changed, and no use is lost.
+// testCommitRegressionRecorded: without RejectRegression a counter that
+// does not advance is recorded as a clone warning, the counter kept.
+func testCommitRegressionRecorded(t *testing.T, s storage.Store) {
+	f := newCommitFixture(t, s)
+	c := f.authentication()
+	c.Use.Counter = f.w.Device.SignCount - 1
+	c.Use.RejectRegression = false
+	_, d, err := s.CommitCeremony(t.Context(), c)
+	mustOK(t, err, "commit")
+	if d.SignCount != f.w.Device.SignCount || !d.CloneWarning || d.UsageCount != f.w.Device.UsageCount+1 {
+		t.Errorf("device after a regressed use: counter %d, clone warning %v, usage %d; want %d, true, %d",
+			d.SignCount, d.CloneWarning, d.UsageCount, f.w.Device.SignCount, f.w.Device.UsageCount+1)
+	}
+}
+
+// testCommitConcurrentUses: concurrent uses of one synced passkey (counter
+// always 0) all count; of concurrent uses with counters, the highest always
+// lands, and a lower one lands only before a higher one.
 func testCommitConcurrentUses(t *testing.T, s storage.Store) {
 	ctx := t.Context()
-	w := newActiveWorld(t, s)
 	const n = 6
-	commits := make([]storage.CeremonyCommit, n)
-	for i := range commits {
-		hs := mustCreateHandshake(t, s, newHandshake(w.App.ID, "", w.User.ID))
-		next := w.Device
-		next.SignCount++
-		next.UsageCount++
-		commits[i] = storage.CeremonyCommit{AppID: w.App.ID, Now: at(0), HandshakeID: hs.ID,
-			UserID: w.User.ID, RecordLogin: true, Use: &storage.DeviceUse{Was: w.Device, Now: next}}
+	run := func(t *testing.T, w world, counter func(i int) uint32) (won []uint32) {
+		var (
+			wg sync.WaitGroup
+			mu sync.Mutex
+		)
+		for i := range n {
+			hs := mustCreateHandshake(t, s, newHandshake(w.App.ID, "", w.User.ID))
+			c := storage.CeremonyCommit{AppID: w.App.ID, Now: at(0), HandshakeID: hs.ID,
+				UserID: w.User.ID, RecordLogin: true, Use: use(w.Device, counter(i))}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := s.CommitCeremony(ctx, c)
+				mu.Lock()
+				defer mu.Unlock()
+				var ce *storage.CommitError
+				switch {
+				case err == nil:
+					won = append(won, c.Use.Counter)
+				case errors.As(err, &ce) && ce.Part == storage.CommitDevice:
+				default:
+					t.Errorf("commit: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		d, err := s.GetDevice(ctx, w.App.ID, w.Device.ID)
+		mustOK(t, err, "get device")
+		u, err := s.GetUser(ctx, w.App.ID, w.User.ID)
+		mustOK(t, err, "get user")
+		if d.UsageCount != w.Device.UsageCount+int64(len(won)) || u.LoginCount != w.User.LoginCount+int64(len(won)) {
+			t.Errorf("usage %d, logins %d after %d uses landed; want %d, %d", d.UsageCount, u.LoginCount, len(won),
+				w.Device.UsageCount+int64(len(won)), w.User.LoginCount+int64(len(won)))
+		}
+		return won
 	}
-	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		won int
-	)
-	for _, c := range commits {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _, err := s.CommitCeremony(ctx, c)
-			mu.Lock()
-			defer mu.Unlock()
-			var ce *storage.CommitError
-			switch {
-			case err == nil:
-				won++
-			case errors.As(err, &ce) && ce.Part == storage.CommitDevice:
-			default:
-				t.Errorf("commit: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if won != 1 {
-		t.Errorf("%d uses recorded from the same reading of the device, want 1", won)
-	}
-	u, err := s.GetUser(ctx, w.App.ID, w.User.ID)
-	mustOK(t, err, "get user")
-	if u.LoginCount != w.User.LoginCount+1 {
-		t.Errorf("login count %d, want %d: a refused commit counted a login", u.LoginCount, w.User.LoginCount+1)
-	}
+	t.Run("synced", func(t *testing.T) {
+		w := newActiveWorld(t, s)
+		w.Device = setUse(t, s, w.Device, 0, true)
+		if won := run(t, w, func(int) uint32 { return 0 }); len(won) != n {
+			t.Errorf("%d of %d concurrent uses of a synced passkey landed", len(won), n)
+		}
+	})
+	t.Run("counters", func(t *testing.T) {
+		w := newActiveWorld(t, s)
+		w.Device = setUse(t, s, w.Device, 0, false)
+		won := run(t, w, func(i int) uint32 { return uint32(i + 1) })
+		if !slices.Contains(won, n) {
+			t.Errorf("uses %v landed, not the highest counter's", won)
+		}
+		d, err := s.GetDevice(ctx, w.App.ID, w.Device.ID)
+		mustOK(t, err, "get device")
+		if d.SignCount != n {
+			t.Errorf("counter %d, want %d", d.SignCount, n)
+		}
+	})
 }
 
 // testCreateUserWithTransaction: a new user, its audit event and its

@@ -75,6 +75,7 @@ func NewRoot(env Env) *cobra.Command {
 		c.doctorCommand(),
 		c.exportCommand(),
 		c.importCommand(),
+		c.benchCommand(),
 		c.versionCommand(),
 	)
 	return root
