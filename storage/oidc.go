@@ -115,6 +115,20 @@ type AccessToken struct {
 	ExpiresAt      time.Time
 }
 
+// TokenIssue is what IssueTokens stores.
+type TokenIssue struct {
+	Access AccessToken
+	// Refresh, when set, is issued beside Access (which names it in
+	// RefreshTokenID).
+	Refresh *RefreshToken
+	// CodeHash, when set, is the digest of the authorization code the
+	// tokens are issued for, a code of auth request AuthRequestID,
+	// redeemed at Now.
+	CodeHash      []byte
+	AuthRequestID string
+	Now           time.Time
+}
+
 // RefreshToken is an issued refresh token. It is rotated on use.
 type RefreshToken struct {
 	ID        string
@@ -141,6 +155,12 @@ type OIDCStore interface {
 	// GetAuthRequest returns an unexpired auth request.
 	GetAuthRequest(ctx context.Context, id string, now time.Time) (AuthRequest, error)
 	UpdateAuthRequest(ctx context.Context, id string, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)
+	// CompleteAuthRequest marks an auth request done by session s: its
+	// UserID, Subject, DeviceID, SessionID (s.ID), AuthTime, AMR and ACR
+	// become the request's. It is one conditional statement: a request done
+	// already is left as it is, with ErrConflict; an unknown one is
+	// ErrNotFound.
+	CompleteAuthRequest(ctx context.Context, id string, s Session) error
 	DeleteAuthRequest(ctx context.Context, id string) error
 
 	// CreateAuthCode stores a code; a second code of one auth request is
@@ -152,6 +172,16 @@ type OIDCStore interface {
 	ConsumeAuthCode(ctx context.Context, hash []byte, now time.Time) (AuthCode, error)
 
 	CreateAccessToken(ctx context.Context, t AccessToken) error
+	// IssueTokens stores the tokens of a grant, all at once or not at all
+	// (one statement on PostgreSQL). It holds the tokens' user (when set) as
+	// LockUser does, so that a deactivation lands wholly before or after
+	// it, and stores tokens only for an active user: ErrUserInactive when
+	// the user is inactive or gone. With t.CodeHash it redeems that code in
+	// the same step, as ConsumeAuthCode does, whatever the user: a code used
+	// before is ErrReused, an unknown or expired one (or one of another
+	// auth request) ErrNotFound, and either way nothing is stored. Of
+	// concurrent redemptions of one code exactly one stores tokens.
+	IssueTokens(ctx context.Context, t TokenIssue) error
 	// GetAccessToken returns an unexpired access token.
 	GetAccessToken(ctx context.Context, id string, now time.Time) (AccessToken, error)
 	DeleteAccessToken(ctx context.Context, id string) error

@@ -34,6 +34,28 @@ type SessionStore interface {
 	// DeleteUserSessions ends every session of a user, expired or not, and
 	// reports how many there were; none is not an error.
 	DeleteUserSessions(ctx context.Context, appID, userID string) (int, error)
+	// StartSession stores the session of a fresh sign-in, all at once or
+	// not at all (one statement on PostgreSQL). It holds the session's user
+	// as LockUser does, so that a deactivation lands wholly before or
+	// after it, and writes only for an active user: ErrUserInactive when
+	// the user is inactive or gone. It deletes the session st.Replaces
+	// names and, with st.AuthRequestID, completes that auth request as
+	// CompleteAuthRequest does: ErrConflict when it is done already or
+	// gone.
+	StartSession(ctx context.Context, st SessionStart) error
+}
+
+// SessionStart is what StartSession writes: a browser's new session, the
+// session of the same browser it replaces, and the auth request it
+// completes.
+type SessionStart struct {
+	Session Session
+	// Replaces is the cookie digest of the browser's session with the app
+	// that Session takes the place of; nil when there is none.
+	Replaces []byte
+	// AuthRequestID names the auth request the sign-in completes; "" when
+	// it completes none (the provider's own pages).
+	AuthRequestID string
 }
 
 // Signing key states, in the order a key lives through them.

@@ -41,6 +41,12 @@ var (
 	// authorization code, a refresh token) was presented again. The row
 	// comes back with the error, so the caller can revoke what it granted.
 	ErrReused = errors.New("storage: already used")
+	// ErrUserInactive: a write that signs a user in (a session, tokens)
+	// found the user inactive or gone, and wrote nothing for them.
+	ErrUserInactive = errors.New("storage: user inactive")
+	// ErrConflict: the row a change needs is no longer in the state the
+	// change is for (an auth request completed already, or gone).
+	ErrConflict = errors.New("storage: conflict")
 )
 
 // Store is the whole persistence surface of passbridge. Every method is safe

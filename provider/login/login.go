@@ -168,18 +168,22 @@ func (h *Handler) page(c *gin.Context) {
 		h.respondErrorFor(c, errMisconfigured, req)
 		return
 	}
-	sess, err := h.provider.Session(ctx, c.Request, req.AppID)
-	if err != nil {
-		h.showError(c, h.internal(ctx, "session", err))
-		return
-	}
-	if oidcp.SessionSatisfies(req.AuthRequest, req.client, sess, h.now()) {
-		if err := h.provider.CompleteFromSession(ctx, req.AuthRequest, *sess); err != nil {
-			h.showError(c, h.internal(ctx, "complete from session", err))
+	// /authorize decided SSO already; the browser may have signed in (in
+	// another tab) since. A request that forces a ceremony needs no look.
+	if !oidcp.ForcesCeremony(req.AuthRequest) {
+		sess, err := h.provider.Session(ctx, c.Request, req.AppID)
+		if err != nil {
+			h.showError(c, h.internal(ctx, "session", err))
 			return
 		}
-		c.Redirect(http.StatusFound, h.provider.CallbackURL(ctx, req.ID))
-		return
+		if oidcp.SessionSatisfies(req.AuthRequest, req.client, sess, h.now()) {
+			if err := h.provider.CompleteFromSession(ctx, req.AuthRequest, *sess); err != nil {
+				h.showError(c, h.internal(ctx, "complete from session", err))
+				return
+			}
+			c.Redirect(http.StatusFound, h.provider.CallbackURL(ctx, req.ID))
+			return
+		}
 	}
 	h.render(c, http.StatusOK, "login.html", req, pageData{
 		AuthRequestID: req.ID,

@@ -56,7 +56,8 @@ func (a *authRequest) LogValue() slog.Value { return authRequestLog(a.AuthReques
 // whose subject is hintSubject). It refuses what this provider does not
 // serve: PKCE other than S256, a public client without PKCE, a request
 // without the openid scope. The request is bound to the browser that sent
-// it. prompt=none is decided here, since no page may be shown.
+// it. The browser's session is decided on here: SSO, and prompt=none,
+// since no page may be shown.
 func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
 	info := requestInfoFrom(ctx)
 	if info == nil || info.browser == nil {
@@ -101,16 +102,22 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 			return nil, err
 		}
 	}
-	if slices.Contains(r.Prompt, oidc.PromptNone) {
-		// No page may be shown: the browser's session decides it, now.
-		sess, err := s.browserSession(ctx, info, client.AppID, now)
-		if err != nil {
+	// The browser's session decides SSO here, before the request is
+	// stored: a request it satisfies is stored done, and the login page
+	// only sends the browser on to the callback. Nothing is read when the
+	// request forces a ceremony or the browser holds no session cookie.
+	var sess *storage.Session
+	if !ForcesCeremony(r) {
+		if sess, err = s.browserSession(ctx, info, client.AppID, now); err != nil {
 			return nil, s.translate(ctx, "create auth request: session", err, nil)
 		}
-		if !SessionSatisfies(r, client, sess, now) {
-			return nil, oidc.ErrLoginRequired().WithDescription("the user must sign in")
-		}
+	}
+	switch {
+	case SessionSatisfies(r, client, sess, now):
 		markDone(&r, *sess)
+	case slices.Contains(r.Prompt, oidc.PromptNone):
+		// No page may be shown.
+		return nil, oidc.ErrLoginRequired().WithDescription("the user must sign in")
 	}
 	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
 		return nil, s.translate(ctx, "create auth request", err, nil)
@@ -220,37 +227,46 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 
 // AuthRequestByCode redeems a code, once. A code presented again is refused,
 // and the tokens its first redemption issued are revoked (RFC 9700 §4.5).
+// When CodeExchange read the code's request already, the code is redeemed
+// by the write that stores the tokens (see issue), in the same statement:
+// here it is only accepted.
 func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	if x, ok := ctx.Value(exchangeKey{}).(*exchange); ok {
+		x.codeHash = storage.HashSecret(code)
+		return codeRequest(ctx, x.req)
+	}
 	now := s.clock()
 	c, err := s.store.ConsumeAuthCode(ctx, storage.HashSecret(code), now)
 	if errors.Is(err, storage.ErrReused) {
-		if derr := s.store.DeleteGrant(ctx, c.AuthRequestID); derr != nil {
-			s.log.ErrorContext(ctx, "revoke the tokens of a replayed code", "err", derr)
-		}
-		s.log.WarnContext(ctx, "authorization code replayed: its tokens are revoked", "auth_request_id", c.AuthRequestID)
+		s.revokeReplayedCode(ctx, c.AuthRequestID)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code was already used")
 	}
 	if err != nil {
-		return nil, s.translate(ctx, "redeem code", err, func() *oidc.Error {
-			return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
-		})
+		return nil, s.translate(ctx, "redeem code", err, invalidCode)
 	}
-	r, ok := ctx.Value(prereadKey{}).(storage.AuthRequest)
-	if !ok || r.ID != c.AuthRequestID {
-		r, err = s.store.GetAuthRequest(ctx, c.AuthRequestID, now)
-	}
+	r, err := s.store.GetAuthRequest(ctx, c.AuthRequestID, now)
 	if err != nil {
-		return nil, s.translate(ctx, "redeem code: auth request", err, func() *oidc.Error {
-			return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
-		})
+		return nil, s.translate(ctx, "redeem code: auth request", err, invalidCode)
 	}
+	return codeRequest(ctx, r)
+}
+
+// codeRequest is the auth request a code names, for a token request: a
+// completed one only, and with its verifier when it used PKCE.
+func codeRequest(ctx context.Context, r storage.AuthRequest) (op.AuthRequest, error) {
 	if !r.Done {
-		return nil, oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
+		return nil, invalidCode()
 	}
 	if sent, ok := ctx.Value(verifierKey{}).(bool); ok && !sent && r.CodeChallenge != "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("code_verifier required: the authorization request used PKCE")
 	}
 	return &authRequest{r}, nil
+}
+
+// invalidCode is the token endpoint's answer for a code that is unknown,
+// expired, or of a request that is gone.
+func invalidCode() *oidc.Error {
+	return oidc.ErrInvalidGrant().WithDescription("invalid or expired code")
 }
 
 // DeleteAuthRequest is what op calls once a code's tokens are issued. The

@@ -22,14 +22,10 @@ const PromptCreate = "create"
 // demands, or when the client demands user verification the session's
 // ceremony did not prove.
 func SessionSatisfies(r storage.AuthRequest, c storage.Client, s *storage.Session, now time.Time) bool {
-	if s == nil || s.AppID != r.AppID || !now.Before(s.ExpiresAt) {
+	if s == nil || s.AppID != r.AppID || !now.Before(s.ExpiresAt) || ForcesCeremony(r) {
 		return false
 	}
-	if hasPrompt(r, oidc.PromptLogin) || hasPrompt(r, oidc.PromptSelectAccount) || hasPrompt(r, PromptCreate) {
-		return false
-	}
-	// max_age=0 (which prompt=login also sets) always asks for a ceremony.
-	if r.MaxAge != nil && (*r.MaxAge == 0 || now.Sub(s.AuthTime) > time.Duration(*r.MaxAge)*time.Second) {
+	if r.MaxAge != nil && now.Sub(s.AuthTime) > time.Duration(*r.MaxAge)*time.Second {
 		return false
 	}
 	if sub := hintedSubject(r); sub != "" && sub != s.Subject {
@@ -42,6 +38,15 @@ func SessionSatisfies(r storage.AuthRequest, c storage.Client, s *storage.Sessio
 		return false
 	}
 	return true
+}
+
+// ForcesCeremony reports whether auth request r asks for a fresh ceremony
+// whatever the browser's session: prompt=login, select_account or create,
+// or max_age=0 (which prompt=login also sets). No session need be read
+// for it.
+func ForcesCeremony(r storage.AuthRequest) bool {
+	return hasPrompt(r, oidc.PromptLogin) || hasPrompt(r, oidc.PromptSelectAccount) || hasPrompt(r, PromptCreate) ||
+		(r.MaxAge != nil && *r.MaxAge == 0)
 }
 
 // hintedSubject is the user an auth request is bound to: the subject of its

@@ -66,66 +66,42 @@ func (p *Provider) SignIn(ctx context.Context, w http.ResponseWriter, req *http.
 	if !ACRSatisfies(ACR(proof.BackupEligible), requiredACR(r, c)) || (c.RequireUV && !proof.UserVerified) {
 		return ErrUnmet
 	}
-	return p.replaceSession(ctx, w, req, r.AppID, proof, func(tx storage.Store, sess storage.Session) error {
-		_, err := tx.UpdateAuthRequest(ctx, r.ID, func(cur storage.AuthRequest) (storage.AuthRequest, error) {
-			if cur.Done {
-				return cur, errAlreadyDone
-			}
-			markDone(&cur, sess)
-			return cur, nil
-		})
-		return err
-	})
+	return p.startSession(ctx, w, req, r.AppID, r.ID, proof)
 }
 
 // NewSession signs the browser in to app appID with a fresh ceremony, for
 // the provider's own pages (the account page): the browser's session with
 // the app is replaced by a new one (a new cookie on w).
 func (p *Provider) NewSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID string, proof Proof) error {
-	return p.replaceSession(ctx, w, req, appID, proof, nil)
+	return p.startSession(ctx, w, req, appID, "", proof)
 }
 
-// replaceSession stores a session of a fresh ceremony in place of the
-// browser's session with the app, runs also (if set) in the same store
-// transaction, and only then sets the cookie.
-func (p *Provider) replaceSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID string, proof Proof,
-	also func(tx storage.Store, s storage.Session) error) error {
+// startSession stores a session of a fresh ceremony in place of the
+// browser's session with the app, completing auth request authRequestID
+// (if set) with it, in one store write (StartSession), and only then sets
+// the cookie. A user deactivated (or deleted) since the ceremony's nonce
+// was redeemed gets no session: the write checks the user, and holds it
+// until it is done, so that a deactivation lands wholly before or after.
+func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID, authRequestID string, proof Proof) error {
 	now := p.storage.clock()
-	old, err := p.Session(ctx, req, appID)
-	if err != nil {
-		return err
-	}
-	acr := ACR(proof.BackupEligible)
 	cookie := p.cookies.NewSessionValue()
-	sess := storage.Session{
-		ID: storage.NewID(), AppID: appID, UserID: proof.UserID, Subject: proof.Subject, Hash: cookie.Digest,
-		DeviceID: proof.DeviceID, AuthTime: now, AMR: AMR(proof.BackupEligible, proof.UserVerified), ACR: acr,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.cfg.SessionTTL),
+	st := storage.SessionStart{
+		Session: storage.Session{
+			ID: storage.NewID(), AppID: appID, UserID: proof.UserID, Subject: proof.Subject, Hash: cookie.Digest,
+			DeviceID: proof.DeviceID, AuthTime: now, AMR: AMR(proof.BackupEligible, proof.UserVerified),
+			ACR: ACR(proof.BackupEligible), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(p.cfg.SessionTTL),
+		},
+		// The old session goes by its cookie's digest: no need to read it.
+		Replaces:      p.cookies.Session(req, appID),
+		AuthRequestID: authRequestID,
 	}
-	err = p.store.InTx(ctx, func(tx storage.Store) error {
-		// A user deactivated (or deleted) since the ceremony's nonce was
-		// redeemed gets no session (see lockActiveUser).
-		err := lockActiveUser(ctx, tx, appID, proof.UserID)
-		if errors.Is(err, storage.ErrNotFound) {
-			return ErrUserInactive
-		}
-		if err != nil {
-			return err
-		}
-		if old != nil {
-			if err := tx.DeleteSession(ctx, old.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
-			}
-		}
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		if also != nil {
-			return also(tx, sess)
-		}
-		return nil
-	})
-	if err != nil {
+	err := p.store.StartSession(ctx, st)
+	switch {
+	case errors.Is(err, storage.ErrUserInactive):
+		return ErrUserInactive
+	case errors.Is(err, storage.ErrConflict):
+		return errAlreadyDone
+	case err != nil:
 		return err
 	}
 	p.cookies.SetSession(w, appID, cookie, p.cfg.SessionTTL)
@@ -149,14 +125,13 @@ func (p *Provider) EndSession(ctx context.Context, w http.ResponseWriter, req *h
 }
 
 // CompleteFromSession completes auth request r with the browser's session
-// (SSO), which SessionSatisfies approved.
+// (SSO), which SessionSatisfies approved; one completed meanwhile stays as
+// it is.
 func (p *Provider) CompleteFromSession(ctx context.Context, r storage.AuthRequest, s storage.Session) error {
-	_, err := p.store.UpdateAuthRequest(ctx, r.ID, func(cur storage.AuthRequest) (storage.AuthRequest, error) {
-		if !cur.Done {
-			markDone(&cur, s)
-		}
-		return cur, nil
-	})
+	err := p.store.CompleteAuthRequest(ctx, r.ID, s)
+	if errors.Is(err, storage.ErrConflict) {
+		return nil
+	}
 	return err
 }
 

@@ -188,7 +188,8 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 //     spends it first, so anyone holding a stolen code could burn it).
 //
 // A code is op's encryption of its auth request's ID, which is how the
-// request is found before the code is spent.
+// request is found before the code is spent. The request read here is the
+// one the exchange goes on with (see exchange).
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
 	ctx = context.WithValue(ctx, verifierKey{}, r.Data.CodeVerifier != "")
 	if id, err := s.Provider().Crypto().Decrypt(r.Data.Code); err == nil {
@@ -208,7 +209,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 					return nil, err
 				}
 			}
-			ctx = context.WithValue(ctx, prereadKey{}, req)
+			ctx = context.WithValue(ctx, exchangeKey{}, &exchange{req: req})
 		}
 	}
 	return s.LegacyServer.CodeExchange(ctx, r)
@@ -225,9 +226,18 @@ func (s *server) Revocation(ctx context.Context, r *op.ClientRequest[oidc.Revoca
 	return s.LegacyServer.Revocation(ctx, r)
 }
 
-// prereadKey holds, in a code exchange's context, the auth request the
-// code names, as CodeExchange read it before the code was spent.
-type prereadKey struct{}
+// exchange is what a code exchange's context carries once CodeExchange
+// read the auth request the code names, before the code was spent:
+// AuthRequestByCode then takes the request from here and accepts the
+// code (codeHash), and the write that stores the tokens redeems it (see
+// issue), so that the redemption, the user's check and the tokens are one
+// statement.
+type exchange struct {
+	req      storage.AuthRequest
+	codeHash []byte
+}
+
+type exchangeKey struct{}
 
 // verifierKey marks, in a code exchange's context, whether a code_verifier
 // came with it.

@@ -87,25 +87,54 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	}
 	now := s.clock()
 	t := s.accessToken(g, "", now, s.accessLifetime(ctx, g.clientID))
-	err := s.store.InTx(ctx, func(tx storage.Store) error {
-		if err := lockActiveUser(ctx, tx, g.appID, g.userID); err != nil {
-			return err
-		}
-		return tx.CreateAccessToken(ctx, t)
-	})
-	if errors.Is(err, ErrUserInactive) {
-		return "", time.Time{}, errUserInactive()
-	}
-	if err != nil {
-		return "", time.Time{}, s.translate(ctx, "create access token", err, revokedGrant)
+	if err := s.issue(ctx, req, storage.TokenIssue{Access: t, Now: now}); err != nil {
+		return "", time.Time{}, err
 	}
 	return t.ID, t.ExpiresAt, nil
 }
 
-// lockActiveUser holds the user tokens are about to be issued to, or a
-// session created for, through the store transaction tx (see
+// issue stores tokens of grant req in one store write (IssueTokens),
+// which checks that their user is active, and holds the user until it is
+// done: a user deactivated after signing in gets nothing from a code of
+// before, and a deactivation cannot land halfway through it. In a code
+// exchange whose code AuthRequestByCode accepted, the same write redeems
+// the code: a code redeemed before is a replay, which revokes what its
+// first redemption issued.
+func (s *opStorage) issue(ctx context.Context, req op.TokenRequest, t storage.TokenIssue) error {
+	if x, ok := ctx.Value(exchangeKey{}).(*exchange); ok && x.codeHash != nil {
+		if r, ok := req.(*authRequest); ok && r.ID == x.req.ID {
+			t.CodeHash, t.AuthRequestID, x.codeHash = x.codeHash, r.ID, nil
+		}
+	}
+	err := s.store.IssueTokens(ctx, t)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrUserInactive):
+		return errUserInactive()
+	case t.CodeHash != nil && errors.Is(err, storage.ErrReused):
+		s.revokeReplayedCode(ctx, t.AuthRequestID)
+		return oidc.ErrInvalidGrant().WithDescription("the code was already used")
+	case t.CodeHash != nil:
+		return s.translate(ctx, "issue tokens", err, invalidCode)
+	}
+	return s.translate(ctx, "issue tokens", err, revokedGrant)
+}
+
+// revokeReplayedCode ends every token issued from auth request id, whose
+// code was presented again (RFC 9700 §4.5): either the client or an
+// attacker holds a stolen copy.
+func (s *opStorage) revokeReplayedCode(ctx context.Context, id string) {
+	if err := s.store.DeleteGrant(ctx, id); err != nil {
+		s.log.ErrorContext(ctx, "revoke the tokens of a replayed code", "err", err)
+	}
+	s.log.WarnContext(ctx, "authorization code replayed: its tokens are revoked", "auth_request_id", id)
+}
+
+// lockActiveUser holds the user tokens are about to be issued to through
+// the store transaction tx of a refresh token's rotation (see
 // storage.UserStore.LockUser) and checks that the user is active. A user
-// deactivated after signing in gets nothing from a code or a session of
+// deactivated after signing in gets nothing from a refresh token of
 // before; and a deactivation cannot land between this check and the
 // commit, so it ends whatever this transaction writes. It must come first
 // in tx, before any row the deactivation deletes is touched.
@@ -124,7 +153,7 @@ func lockActiveUser(ctx context.Context, tx storage.Store, appID, userID string)
 }
 
 // errUserInactive is the token endpoint's answer for a user deactivated
-// since signing in.
+// (or deleted) since signing in.
 func errUserInactive() *oidc.Error {
 	return oidc.ErrInvalidGrant().WithDescription("the user is inactive")
 }
@@ -138,7 +167,8 @@ func revokedGrant() *oidc.Error {
 // CreateAccessAndRefreshTokens issues an access token and a refresh token.
 // Given the refresh token in use, it rotates it in the same transaction: of
 // two rotations of one token, one wins and the other is a replay, which
-// revokes the whole grant (RFC 9700 §4.14.2).
+// revokes the whole grant (RFC 9700 §4.14.2). Without one (a code
+// exchange) the tokens are one write, as CreateAccessToken's are.
 func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	g, ok := grantOf(req)
 	if !ok {
@@ -161,24 +191,28 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		ttl = client.AccessTokenLifetime
 	}
 	access := s.accessToken(g, refresh.ID, now, ttl)
+	if current == "" {
+		if err := s.issue(ctx, req, storage.TokenIssue{Access: access, Refresh: &refresh, Now: now}); err != nil {
+			return "", "", time.Time{}, err
+		}
+		return access.ID, plain, access.ExpiresAt, nil
+	}
 	var replayed storage.RefreshToken
 	err = s.store.InTx(ctx, func(tx storage.Store) error {
 		if err := lockActiveUser(ctx, tx, g.appID, g.userID); err != nil {
 			return err
 		}
-		if current != "" {
-			old, err := tx.ConsumeRefreshToken(ctx, storage.HashSecret(current), now)
-			if errors.Is(err, storage.ErrReused) {
-				replayed = old
-				return err
-			}
-			if err != nil {
-				return err
-			}
-			// A rotated token keeps its absolute end: rotation is no way to
-			// keep a grant forever.
-			refresh.ExpiresAt = old.ExpiresAt
+		old, err := tx.ConsumeRefreshToken(ctx, storage.HashSecret(current), now)
+		if errors.Is(err, storage.ErrReused) {
+			replayed = old
+			return err
 		}
+		if err != nil {
+			return err
+		}
+		// A rotated token keeps its absolute end: rotation is no way to
+		// keep a grant forever.
+		refresh.ExpiresAt = old.ExpiresAt
 		if err := tx.CreateRefreshToken(ctx, refresh); err != nil {
 			return err
 		}

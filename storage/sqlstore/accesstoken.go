@@ -39,13 +39,19 @@ type accessTokenRow struct {
 // user, device and refresh token when set, must exist (ErrNotFound
 // otherwise); deleting any of them deletes the token.
 func (s *Store) CreateAccessToken(ctx context.Context, t storage.AccessToken) error {
-	err := s.insert(ctx, qAccessTokenInsert, t.ID, t.AppID, t.ClientID, strArg(t.UserID), t.Subject,
-		jsonText(t.Scopes), jsonText(t.Audience), t.SessionID, strArg(t.DeviceID), strArg(t.RefreshTokenID),
-		t.GrantID, timeArg(t.CreatedAt), timeArg(t.ExpiresAt))
+	err := s.insert(ctx, qAccessTokenInsert, accessTokenArgs(t)...)
 	if err != nil {
 		return fmt.Errorf("create access token: %w", err)
 	}
 	return nil
+}
+
+// accessTokenArgs are an access token's values in the order of
+// accessTokenColumns.
+func accessTokenArgs(t storage.AccessToken) []any {
+	return []any{t.ID, t.AppID, t.ClientID, strArg(t.UserID), t.Subject, jsonText(t.Scopes),
+		jsonText(t.Audience), t.SessionID, strArg(t.DeviceID), strArg(t.RefreshTokenID), t.GrantID,
+		timeArg(t.CreatedAt), timeArg(t.ExpiresAt)}
 }
 
 // GetAccessToken returns an access token that expires after now.

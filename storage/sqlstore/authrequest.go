@@ -25,6 +25,11 @@ const (
 	login_hint = ?, acr_values = ?, ui_locales = ?, hint_subject = ?, enroll = ?, browser_binding = ?, done = ?,
 	user_id = ?, subject = ?, device_id = ?, session_id = ?, auth_time = ?, amr = ?, acr = ?, expires_at = ?
 	WHERE id = ?`
+	// Only what the sign-in decided is written, and only while the request
+	// is pending: of two completions one wins.
+	qAuthRequestComplete = `UPDATE auth_requests SET done = ?, user_id = ?, subject = ?, device_id = ?,
+	session_id = ?, auth_time = ?, amr = ?, acr = ? WHERE id = ? AND NOT done`
+	qAuthRequestDone = `SELECT done FROM auth_requests WHERE id = ?`
 )
 
 type authRequestRow struct {
@@ -140,6 +145,28 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storag
 		return n, err
 	}
 	return updateRow(ctx, s, "update auth request", false, qAuthRequestGetAny, qAuthRequestUpdate, read, fn, write)
+}
+
+// CompleteAuthRequest marks a pending auth request done by session se.
+func (s *Store) CompleteAuthRequest(ctx context.Context, id string, se storage.Session) error {
+	n, err := s.exec(ctx, qAuthRequestComplete, completionArgs(id, se)...)
+	if err == nil && n == 0 {
+		// Only a refused completion pays for the second look.
+		var done bool
+		if err = s.get(ctx, &done, qAuthRequestDone, id); err == nil {
+			err = storage.ErrConflict
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("complete auth request: %w", err)
+	}
+	return nil
+}
+
+// completionArgs are qAuthRequestComplete's arguments: auth request id
+// done by session se.
+func completionArgs(id string, se storage.Session) []any {
+	return []any{true, se.UserID, se.Subject, se.DeviceID, se.ID, timeArg(se.AuthTime), jsonText(se.AMR), se.ACR, id}
 }
 
 // DeleteAuthRequest deletes an auth request and its codes.

@@ -77,13 +77,19 @@ func (r *refreshTokenRow) refreshToken() (storage.RefreshToken, error) {
 // CreateRefreshToken stores an issued refresh token's digest. Its client,
 // and its user and device when set, must exist (ErrNotFound otherwise).
 func (s *Store) CreateRefreshToken(ctx context.Context, t storage.RefreshToken) error {
-	err := s.insert(ctx, qRefreshTokenInsert, t.ID, bytesArg(t.Hash), t.AppID, t.ClientID, strArg(t.UserID),
-		t.Subject, jsonText(t.Scopes), jsonText(t.Audience), t.SessionID, strArg(t.DeviceID),
-		timeArg(t.AuthTime), jsonText(t.AMR), t.ACR, t.GrantID, timeArg(t.CreatedAt), timeArg(t.ExpiresAt), nil)
+	err := s.insert(ctx, qRefreshTokenInsert, refreshTokenArgs(t)...)
 	if err != nil {
 		return fmt.Errorf("create refresh token: %w", err)
 	}
 	return nil
+}
+
+// refreshTokenArgs are a new (unused) refresh token's values in the order
+// of refreshTokenColumns.
+func refreshTokenArgs(t storage.RefreshToken) []any {
+	return []any{t.ID, bytesArg(t.Hash), t.AppID, t.ClientID, strArg(t.UserID), t.Subject, jsonText(t.Scopes),
+		jsonText(t.Audience), t.SessionID, strArg(t.DeviceID), timeArg(t.AuthTime), jsonText(t.AMR), t.ACR,
+		t.GrantID, timeArg(t.CreatedAt), timeArg(t.ExpiresAt), nil}
 }
 
 // GetRefreshTokenByHash returns a refresh token that expires after now,

@@ -54,13 +54,18 @@ func (r *sessionRow) session() (storage.Session, error) {
 // CreateSession stores a new browser session of an existing user (and
 // device, when set); ErrNotFound otherwise.
 func (s *Store) CreateSession(ctx context.Context, se storage.Session) error {
-	err := s.insert(ctx, qSessionInsert, se.ID, se.AppID, se.UserID, se.Subject, bytesArg(se.Hash),
-		strArg(se.DeviceID), timeArg(se.AuthTime), jsonText(se.AMR), se.ACR, timeArg(se.CreatedAt),
-		timeArg(se.LastSeenAt), timeArg(se.ExpiresAt))
+	err := s.insert(ctx, qSessionInsert, sessionArgs(se)...)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
+}
+
+// sessionArgs are a session's values in the order of sessionColumns.
+func sessionArgs(se storage.Session) []any {
+	return []any{se.ID, se.AppID, se.UserID, se.Subject, bytesArg(se.Hash), strArg(se.DeviceID),
+		timeArg(se.AuthTime), jsonText(se.AMR), se.ACR, timeArg(se.CreatedAt), timeArg(se.LastSeenAt),
+		timeArg(se.ExpiresAt)}
 }
 
 // GetSessionByHash returns a session that expires after now by its cookie

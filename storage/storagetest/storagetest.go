@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AccessTokens", accessTokenTests()},
 		{"RefreshTokens", refreshTokenTests()},
 		{"Sessions", sessionTests()},
+		{"SignIns", signInTests()},
 		{"SigningKeys", signingKeyTests()},
 		{"Audit", auditTests()},
 		{"RequestObjects", requestObjectTests()},

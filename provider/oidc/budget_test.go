@@ -1,0 +1,57 @@
+package oidc_test
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/passbridge/passbridge/ceremony/softauthn"
+	"github.com/passbridge/passbridge/storage/cachestore"
+	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
+)
+
+// The statement budget of the OIDC flows on PostgreSQL, counted at the
+// driver on the store serve builds, once the caches are warm. A sign-in
+// is authorize → login page → ceremony → complete → callback → token
+// exchange by a confidential client; an SSO sign-in is the same
+// satisfied by the browser's session. Over budget fails with the
+// statements listed; under budget asks for the budget to be lowered.
+const (
+	budgetSignIn = 15
+	budgetSSO    = 7
+)
+
+func TestStatementBudget(t *testing.T) {
+	st, sent := sqlstoretest.OpenCounting(t, sqlstoretest.Postgres)
+	h := newHarness(t, cachestore.New(st, cachestore.Config{}))
+	br := h.newBrowser(softauthn.Options{BackupEligible: true})
+	br.register("alice")
+	u, f := h.authorizeURL(h.confidential, url.Values{"prompt": {"login"}})
+	h.mustExchange(f, br.signIn(u)) // warm the caches
+
+	check := func(t *testing.T, flow string, budget int, run func()) {
+		t.Helper()
+		sent.Reset()
+		run()
+		got := sent.Count()
+		switch {
+		case got > budget:
+			t.Errorf("%s sent %d statements, budget %d:\n%s", flow, got, budget, sent)
+		case got < budget:
+			t.Errorf("%s sent %d statements, under its budget of %d: lower the budget\n%s", flow, got, budget, sent)
+		default:
+			t.Logf("%s: %d statements\n%s", flow, got, sent)
+		}
+	}
+	t.Run("sign-in", func(t *testing.T) {
+		check(t, "sign-in", budgetSignIn, func() {
+			u, f := h.authorizeURL(h.confidential, url.Values{"prompt": {"login"}})
+			h.mustExchange(f, br.signIn(u))
+		})
+	})
+	t.Run("sso", func(t *testing.T) {
+		check(t, "SSO sign-in", budgetSSO, func() {
+			u, f := h.authorizeURL(h.confidential, nil)
+			h.mustExchange(f, br.authorize(u).callback)
+		})
+	})
+}
