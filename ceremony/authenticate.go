@@ -255,7 +255,7 @@ func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storag
 // internal failure, not the client's).
 func (s *Service) discoverableUser(ctx context.Context, app storage.App, prepare func(storage.User, []storage.Device) *waUser, failure *error) webauthn.DiscoverableUserHandler {
 	return func(rawID, userHandle []byte) (webauthn.User, error) {
-		d, err := s.store.GetDeviceByCredentialID(ctx, app.ID, rawID)
+		d, u, err := s.store.GetDeviceWithUser(ctx, app.ID, rawID)
 		if errors.Is(err, storage.ErrNotFound) {
 			*failure = failed(reasonUnknownPasskey, err)
 			return nil, *failure
@@ -264,13 +264,10 @@ func (s *Service) discoverableUser(ctx context.Context, app storage.App, prepare
 			*failure = fmt.Errorf("get device: %w", err)
 			return nil, *failure
 		}
-		u, err := s.store.GetUserByHandle(ctx, app.ID, userHandle)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && u.ID != d.UserID) {
-			*failure = failed(reasonUserHandle, err)
-			return nil, *failure
-		}
-		if err != nil {
-			*failure = fmt.Errorf("get user: %w", err)
+		// The user handle must be the credential's user's (WebAuthn L3
+		// §7.2 step 6).
+		if !bytes.Equal(u.Handle, userHandle) {
+			*failure = failed(reasonUserHandle, nil)
 			return nil, *failure
 		}
 		return prepare(u, []storage.Device{d}), nil

@@ -49,6 +49,9 @@ type DeviceStore interface {
 	// (ordered as ListDevices orders them) in one read: what a ceremony
 	// bound to a user needs.
 	GetUserWithDevices(ctx context.Context, appID, id string) (User, []Device, error)
+	// GetDeviceWithUser returns an app's device by raw credential ID with
+	// its user, in one read: what a discoverable ceremony needs.
+	GetDeviceWithUser(ctx context.Context, appID string, credentialID []byte) (Device, User, error)
 	// GetUserByExternalIDWithDevices is GetUserWithDevices by external ID.
 	GetUserByExternalIDWithDevices(ctx context.Context, appID, externalID string) (User, []Device, error)
 	UpdateDevice(ctx context.Context, appID, id string, fn func(Device) (Device, error)) (Device, error)

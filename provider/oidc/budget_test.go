@@ -16,7 +16,7 @@ import (
 // satisfied by the browser's session. Over budget fails with the
 // statements listed; under budget asks for the budget to be lowered.
 const (
-	budgetSignIn = 15
+	budgetSignIn = 14
 	budgetSSO    = 7
 )
 

@@ -217,3 +217,22 @@ func (s *Store) userWithDevices(ctx context.Context, query, appID, key string) (
 	}
 	return rows[0].U.user(), devices, nil
 }
+
+// qDeviceWithUser reads a device by credential ID with its user.
+var qDeviceWithUser = `SELECT ` + joinedUserColumns + `, ` + aliased("d", deviceColumns) + `
+	FROM devices d JOIN users u ON u.app_id = d.app_id AND u.id = d.user_id
+	WHERE d.app_id = ? AND d.credential_id = ?`
+
+// GetDeviceWithUser returns an app's device by raw credential ID with its
+// user, in one read.
+func (s *Store) GetDeviceWithUser(ctx context.Context, appID string, credentialID []byte) (storage.Device, storage.User, error) {
+	var r commitRow
+	if err := s.get(ctx, &r, qDeviceWithUser, appID, credentialID); err != nil {
+		return storage.Device{}, storage.User{}, fmt.Errorf("get device with user: %w", err)
+	}
+	d, err := r.D.device()
+	if err != nil {
+		return storage.Device{}, storage.User{}, fmt.Errorf("get device with user: %w", err)
+	}
+	return d, r.U.user(), nil
+}

@@ -10,6 +10,7 @@ import (
 func deviceTests() []test {
 	return []test{
 		{"UserWithDevices", testUserWithDevices},
+		{"DeviceWithUser", testDeviceWithUser},
 		{"RoundTrip", testDeviceRoundTrip},
 		{"NotFound", testDeviceNotFound},
 		{"Unique", testDeviceUnique},

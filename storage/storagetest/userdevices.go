@@ -46,3 +46,19 @@ func testUserWithDevices(t *testing.T, s storage.Store) {
 	_, _, err = s.GetUserByExternalIDWithDevices(ctx, other.ID, w.User.ExternalID)
 	requireNotFound(t, err, "external id of another app")
 }
+
+// testDeviceWithUser: one read returns a device by credential ID and its
+// user; an unknown credential, or one of another app, is not found.
+func testDeviceWithUser(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	d, u, err := s.GetDeviceWithUser(ctx, w.App.ID, w.Device.CredentialID)
+	mustOK(t, err, "get device with user")
+	checkSame(t, "device", d, w.Device)
+	checkSame(t, "user", u, w.User)
+	_, _, err = s.GetDeviceWithUser(ctx, w.App.ID, storage.RandomBytes(32))
+	requireNotFound(t, err, "unknown credential")
+	other := mustCreateApp(t, s)
+	_, _, err = s.GetDeviceWithUser(ctx, other.ID, w.Device.CredentialID)
+	requireNotFound(t, err, "credential of another app")
+}
