@@ -285,7 +285,12 @@ func (s *Service) activeUser(ctx context.Context, app storage.App, id string) (s
 // activeUserWithDevices loads the user a transaction or handshake is bound
 // to, with its devices, in one read.
 func (s *Service) activeUserWithDevices(ctx context.Context, app storage.App, id string) (storage.User, []storage.Device, error) {
-	u, devices, err := s.store.GetUserWithDevices(ctx, app.ID, id)
+	return activeWithDevices(s.store.GetUserWithDevices(ctx, app.ID, id))
+}
+
+// activeWithDevices turns a read of a user with its devices into the
+// ceremony's errors: unknown, or not active.
+func activeWithDevices(u storage.User, devices []storage.Device, err error) (storage.User, []storage.Device, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.User{}, nil, ErrUserNotFound
 	}

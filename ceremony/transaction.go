@@ -118,15 +118,9 @@ func (s *Service) CreateAuthenticateTransaction(ctx context.Context, app storage
 // userWithDevices finds an active user by external ID and its devices, for
 // an authentication bound to it.
 func (s *Service) userWithDevices(ctx context.Context, app storage.App, externalID string) (storage.User, []storage.Device, error) {
-	u, devices, err := s.store.GetUserByExternalIDWithDevices(ctx, app.ID, externalID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.User{}, nil, ErrUserNotFound
-	}
+	u, devices, err := activeWithDevices(s.store.GetUserByExternalIDWithDevices(ctx, app.ID, externalID))
 	if err != nil {
-		return storage.User{}, nil, fmt.Errorf("get user: %w", err)
-	}
-	if u.Status != storage.UserActive {
-		return storage.User{}, nil, ErrUserInactive
+		return storage.User{}, nil, err
 	}
 	if len(devices) == 0 {
 		return storage.User{}, nil, ErrUserHasNoPasskeys

@@ -28,32 +28,18 @@ func TestStatementBudget(t *testing.T) {
 	// Warm: the app and key are read once, then served from memory.
 	h.verify(h.authenticate(a, "alice"))
 
-	check := func(t *testing.T, flow string, budget int, run func()) {
-		t.Helper()
-		sent.Reset()
-		run()
-		got := sent.Count()
-		switch {
-		case got > budget:
-			t.Errorf("%s sent %d statements, budget %d:\n%s", flow, got, budget, sent)
-		case got < budget:
-			t.Errorf("%s sent %d statements, under its budget of %d: lower the budget\n%s", flow, got, budget, sent)
-		default:
-			t.Logf("%s: %d statements\n%s", flow, got, sent)
-		}
-	}
 	t.Run("authenticate", func(t *testing.T) {
-		check(t, "authenticate", budgetAuthenticate, func() { h.verify(h.authenticate(a, "alice")) })
+		sent.Budget(t, "authenticate", budgetAuthenticate, func() { h.verify(h.authenticate(a, "alice")) })
 	})
 	t.Run("register", func(t *testing.T) {
-		check(t, "register", budgetRegister, func() {
+		sent.Budget(t, "register", budgetRegister, func() {
 			n, _ := h.register(softauthn.New(softauthn.Options{BackupEligible: true}), "bob")
 			h.verify(n)
 		})
 	})
 	t.Run("verify nonce", func(t *testing.T) {
 		n := h.authenticate(a, "alice")
-		check(t, "verify nonce", budgetVerifyNonce, func() {
+		sent.Budget(t, "verify nonce", budgetVerifyNonce, func() {
 			if r := h.mgmt(http.MethodPost, "/authenticate/verify", map[string]string{"nonce": n}); r.Status != http.StatusOK {
 				t.Fatalf("verify: %d %s", r.Status, r.Body)
 			}

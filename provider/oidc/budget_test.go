@@ -28,28 +28,14 @@ func TestStatementBudget(t *testing.T) {
 	u, f := h.authorizeURL(h.confidential, url.Values{"prompt": {"login"}})
 	h.mustExchange(f, br.signIn(u)) // warm the caches
 
-	check := func(t *testing.T, flow string, budget int, run func()) {
-		t.Helper()
-		sent.Reset()
-		run()
-		got := sent.Count()
-		switch {
-		case got > budget:
-			t.Errorf("%s sent %d statements, budget %d:\n%s", flow, got, budget, sent)
-		case got < budget:
-			t.Errorf("%s sent %d statements, under its budget of %d: lower the budget\n%s", flow, got, budget, sent)
-		default:
-			t.Logf("%s: %d statements\n%s", flow, got, sent)
-		}
-	}
 	t.Run("sign-in", func(t *testing.T) {
-		check(t, "sign-in", budgetSignIn, func() {
+		sent.Budget(t, "sign-in", budgetSignIn, func() {
 			u, f := h.authorizeURL(h.confidential, url.Values{"prompt": {"login"}})
 			h.mustExchange(f, br.signIn(u))
 		})
 	})
 	t.Run("sso", func(t *testing.T) {
-		check(t, "SSO sign-in", budgetSSO, func() {
+		sent.Budget(t, "SSO sign-in", budgetSSO, func() {
 			u, f := h.authorizeURL(h.confidential, nil)
 			h.mustExchange(f, br.authorize(u).callback)
 		})

@@ -52,6 +52,23 @@ func (s *Statements) String() string {
 	return b.String()
 }
 
+// Budget runs flow and checks that it sent exactly budget statements:
+// more fails with the statements listed; fewer fails too, asking for the
+// budget to be lowered, so that a saving is kept.
+func (s *Statements) Budget(t testing.TB, flow string, budget int, run func()) {
+	t.Helper()
+	s.Reset()
+	run()
+	switch got := s.Count(); {
+	case got > budget:
+		t.Errorf("%s sent %d statements, budget %d:\n%s", flow, got, budget, s)
+	case got < budget:
+		t.Errorf("%s sent %d statements, under its budget of %d: lower the budget\n%s", flow, got, budget, s)
+	default:
+		t.Logf("%s: %d statements\n%s", flow, got, s)
+	}
+}
+
 func (s *Statements) record(query string) {
 	q := strings.Join(strings.Fields(query), " ")
 	s.mu.Lock()
