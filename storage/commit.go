@@ -86,8 +86,8 @@ func (e *CommitError) Error() string {
 // CommitStore commits ceremonies.
 type CommitStore interface {
 	// CommitCeremony writes c and returns the user and the device as the
-	// commit left them (the device: c.Use's or c.Device's). It must not be
-	// called inside InTx: on PostgreSQL a refused commit is a failed
-	// statement, which would abort the surrounding transaction.
+	// commit left them (the device: c.Use's or c.Device's). Called inside
+	// InTx it joins that transaction, and a refusal undoes only its own
+	// parts.
 	CommitCeremony(ctx context.Context, c CeremonyCommit) (User, Device, error)
 }
