@@ -88,7 +88,11 @@ func (s *opStorage) TerminateSession(context.Context, string, string) error { re
 // TerminateSessionFromRequest ends the browser's session (RP-initiated
 // logout): the one the id_token_hint's sid names, else the browser's
 // session with the client's app, else all of the browser's sessions; their
-// cookies are cleared. Refresh tokens (offline access) survive a logout.
+// cookies are cleared. The session the hint names is ended even when the
+// request brings no cookie of it: a broker or relying party ending its own
+// session calls end_session from its server (zitadel's rp.EndSession,
+// Keycloak's back-channel logout), with the hint but without the browser.
+// Refresh tokens (offline access) survive a logout.
 func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
 	info := requestInfoFrom(ctx)
 	if info == nil {
@@ -126,7 +130,33 @@ func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.End
 		}
 		s.cookies.ClearSession(info.w, app)
 	}
+	if sid != "" {
+		if err := s.endHintedSession(ctx, sid, req.IDTokenHintClaims.Subject, appID); err != nil {
+			return "", s.translate(ctx, "end session", err, nil)
+		}
+	}
 	return req.RedirectURI, nil
+}
+
+// endHintedSession deletes the session an id_token_hint names by its sid,
+// if it is still there and is the hint's subject's, with the client's app
+// when a client is named: a hint is proof of a sign-in by that session,
+// not of anything else.
+func (s *opStorage) endHintedSession(ctx context.Context, sid, subject, appID string) error {
+	sess, err := s.store.GetSession(ctx, sid)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // ended already, through the cookie or before
+	}
+	if err != nil {
+		return err
+	}
+	if sess.Subject != subject || (appID != "" && sess.AppID != appID) {
+		return nil
+	}
+	if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // client reads a client once per request (see outage).

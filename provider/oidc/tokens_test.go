@@ -264,6 +264,47 @@ func TestEndSession(t *testing.T) {
 	})
 }
 
+// A server-to-server end_session (no browser cookie) with an
+// id_token_hint ends the session the hint's sid names, and only that one:
+// the same user's session in another browser stays.
+func TestEndSessionFromServer(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, h *harness) {
+		laptop := h.newBrowser(softauthn.Options{BackupEligible: true})
+		laptop.register("vera")
+		u, f := h.authorizeURL(h.confidential, nil)
+		raw := h.mustExchange(f, laptop.signIn(u)).Extra("id_token").(string)
+		phone := h.newBrowser(softauthn.Options{BackupEligible: true})
+		phone.register("vera-phone") // another user, so a session of its own is easy to tell apart
+		u, f = h.authorizeURL(h.confidential, nil)
+		h.mustExchange(f, phone.signIn(u))
+		before, err := h.store.ListSessions(h.ctx, h.app.ID, mustUserID(t, h, "vera"))
+		if err != nil || len(before) != 1 {
+			t.Fatalf("sessions before: %v %v", before, err)
+		}
+
+		q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {"https://rp.example/bye"}}
+		req, _ := http.NewRequestWithContext(h.ctx, http.MethodGet, h.issuer+"/end_session?"+q.Encode(), nil)
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if loc, _ := res.Location(); res.StatusCode != http.StatusFound || loc == nil || loc.Host != "rp.example" {
+			t.Fatalf("server-side end_session: %d %v", res.StatusCode, loc)
+		}
+		if after, err := h.store.ListSessions(h.ctx, h.app.ID, mustUserID(t, h, "vera")); err != nil || len(after) != 0 {
+			t.Fatalf("the hinted session after a server-side end_session: %v %v", after, err)
+		}
+		if other, err := h.store.ListSessions(h.ctx, h.app.ID, mustUserID(t, h, "vera-phone")); err != nil || len(other) != 1 {
+			t.Fatalf("another user's session after a server-side end_session: %v %v", other, err)
+		}
+		authURL, _ := h.authorizeURL(h.confidential, url.Values{"prompt": {"none"}})
+		if r := laptop.authorize(authURL); r.callback.Get("error") != "login_required" {
+			t.Fatalf("prompt=none in the browser whose session was ended: %v", r.callback)
+		}
+	})
+}
+
 func mustUserID(t testing.TB, h *harness, externalID string) string {
 	t.Helper()
 	u, err := h.store.GetUserByExternalID(h.ctx, h.app.ID, externalID)

@@ -208,3 +208,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// idToken returns the upstream ID token of one of the broker's sessions
+// (the tests that use it have one).
+func (b *broker) idToken() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.sessions {
+		return s.idToken
+	}
+	return ""
+}
