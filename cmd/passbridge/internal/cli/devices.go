@@ -31,14 +31,7 @@ func (c *cli) devicesList() *cobra.Command {
 		Short: "List a user's passkeys, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := refuse(u.problems()); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				app, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, nil, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				ds, err := st.ListDevices(ctx, app.ID, user.ID)
 				if err != nil {
 					return fmt.Errorf("list devices: %w", err)
@@ -75,18 +68,11 @@ func (c *cli) devicesRename() *cobra.Command {
 		Short: "Rename one of a user's passkeys",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			problems := u.problems()
+			var problems []string
 			if strings.TrimSpace(name) == "" {
 				problems = append(problems, "--name is required")
 			}
-			if err := refuse(problems); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				app, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, problems, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				svc, err := c.service(st)
 				if err != nil {
 					return err
@@ -122,21 +108,14 @@ func (c *cli) devicesRevoke() *cobra.Command {
 			"(passbridge users enrol-link).",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			problems := u.problems()
+			var problems []string
 			switch {
 			case all && len(args) > 0:
 				problems = append(problems, "give DEVICE_ID or --all, not both")
 			case !all && len(args) == 0:
 				problems = append(problems, "a device is required: DEVICE_ID or --all")
 			}
-			if err := refuse(problems); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				app, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, problems, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				svc, err := c.service(st)
 				if err != nil {
 					return err

@@ -27,14 +27,7 @@ func (c *cli) sessionsList() *cobra.Command {
 		Short: "List a user's live browser sessions, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := refuse(u.problems()); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				app, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, nil, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				all, err := st.ListSessions(ctx, app.ID, user.ID)
 				if err != nil {
 					return fmt.Errorf("list sessions: %w", err)
@@ -71,14 +64,7 @@ func (c *cli) sessionsEnd() *cobra.Command {
 			"sign in again at once.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := refuse(u.problems()); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				app, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, nil, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				svc, err := c.service(st)
 				if err != nil {
 					return err

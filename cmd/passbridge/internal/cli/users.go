@@ -117,14 +117,7 @@ func (c *cli) usersGet() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u.userID = argOr(args, "")
-			if err := refuse(u.problems()); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				_, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, nil, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				return c.printUser(user)
 			})
 		},
@@ -157,7 +150,7 @@ func (c *cli) usersUpdate() *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u.userID = argOr(args, "")
-			problems := u.problems()
+			var problems []string
 			if countChanged(cmd, "display-name", "status") == 0 {
 				problems = append(problems, "nothing to update: give --display-name or --status")
 			}
@@ -167,14 +160,7 @@ func (c *cli) usersUpdate() *cobra.Command {
 			if cmd.Flags().Changed("display-name") {
 				problems = append(problems, displayNameProblems(displayName)...)
 			}
-			if err := refuse(problems); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				app, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, problems, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				svc, err := c.service(st)
 				if err != nil {
 					return err
@@ -226,14 +212,7 @@ func (c *cli) usersDelete() *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u.userID = argOr(args, "")
-			if err := refuse(u.problems()); err != nil {
-				return err
-			}
-			return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
-				app, user, err := u.load(ctx, st)
-				if err != nil {
-					return err
-				}
+			return c.withUser(cmd, &u, nil, func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error {
 				svc, err := c.service(st)
 				if err != nil {
 					return err

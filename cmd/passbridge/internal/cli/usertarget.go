@@ -49,6 +49,22 @@ func (u *userTarget) problems() []string {
 	return nil
 }
 
+// withUser checks how the user was named, with the command's own
+// problems after those, refusing them all at once; then it runs fn with
+// the store, the app and the user.
+func (c *cli) withUser(cmd *cobra.Command, u *userTarget, problems []string, fn func(ctx context.Context, st storage.Store, app storage.App, user storage.User) error) error {
+	if err := refuse(append(u.problems(), problems...)); err != nil {
+		return err
+	}
+	return c.withStore(cmd, func(ctx context.Context, st storage.Store) error {
+		app, user, err := u.load(ctx, st)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, st, app, user)
+	})
+}
+
 // load finds the app and the user through st.
 func (u *userTarget) load(ctx context.Context, st storage.Store) (storage.App, storage.User, error) {
 	app, err := getApp(ctx, st, u.appID)
