@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -20,14 +22,7 @@ import (
 // BodyLimit is a 413 request_too_large; anything else wrong is a 400
 // invalid_request whose message says what, in words that are safe to show.
 func DecodeJSON(c *gin.Context, v any) error {
-	if err := checkContentType(c); err != nil {
-		return err
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	return decodeObject(body, v)
+	return decodeBody(c, v, false, false)
 }
 
 // DecodeOptionalJSON is DecodeJSON for a body that may be left out: a body
@@ -35,17 +30,31 @@ func DecodeJSON(c *gin.Context, v any) error {
 // decided on the bytes read, not on Content-Length, since a chunked body has
 // no Content-Length however short it is.
 func DecodeOptionalJSON(c *gin.Context, v any) error {
+	return decodeBody(c, v, false, true)
+}
+
+// decodeBody reads and decodes the request body for the Decode functions:
+// strict refuses members v does not have; optional lets the body be left
+// out. The Content-Type is checked only when there is a body to decode.
+func decodeBody(c *gin.Context, v any, strict, optional bool) error {
+	if !optional {
+		if err := checkContentType(c); err != nil {
+			return err
+		}
+	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimLeft(body, jsonSpace)) == 0 {
-		return nil
+	if optional {
+		if len(bytes.TrimLeft(body, jsonSpace)) == 0 {
+			return nil
+		}
+		if err := checkContentType(c); err != nil {
+			return err
+		}
 	}
-	if err := checkContentType(c); err != nil {
-		return err
-	}
-	return decodeObject(body, v)
+	return decodeObject(body, v, strict)
 }
 
 // jsonSpace is the whitespace JSON allows around values (RFC 8259 §2).
@@ -80,8 +89,9 @@ func readBody(c *gin.Context) ([]byte, error) {
 }
 
 // decodeObject is DecodeJSON without the transport: body must hold exactly
-// one JSON object, in Unicode text.
-func decodeObject(body []byte, v any) error {
+// one JSON object, in Unicode text. strict refuses, naming it, a member v
+// does not have.
+func decodeObject(body []byte, v any, strict bool) error {
 	trimmed := bytes.TrimLeft(body, jsonSpace)
 	if len(trimmed) == 0 {
 		return BadRequest("request body is empty; a JSON object is required")
@@ -95,7 +105,17 @@ func decodeObject(body []byte, v any) error {
 		return BadRequest("request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
+		// encoding/json reports an unknown member only in its error text.
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok && strict {
+			if unquoted, uerr := strconv.Unquote(name); uerr == nil {
+				name = unquoted
+			}
+			return Wrap(err, http.StatusBadRequest, CodeInvalidRequest, fmt.Sprintf("field %s is not one this call takes", safeField(name)))
+		}
 		return Wrap(err, http.StatusBadRequest, CodeInvalidRequest, decodeMessage(err))
 	}
 	if rest := bytes.TrimSpace(trimmed[dec.InputOffset():]); len(rest) > 0 {
