@@ -62,6 +62,12 @@ type Deps struct {
 	// 404 like any unknown path; MetricsHandler serves it, on a listener of
 	// its own. False: Handler serves /metrics.
 	MetricsSeparate bool
+	// RequestTimeout is the deadline of each request's context, and so of
+	// the store calls it makes: a database that does not answer within it
+	// is answered 503 (store_unavailable; temporarily_unavailable on the
+	// OAuth endpoints) instead of holding the request. 0, the zero value:
+	// no deadline. LongArea routes keep their own.
+	RequestTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Areas are mounted at the root, after the built-in routes, each through
@@ -92,6 +98,28 @@ type UploadArea interface {
 	// BodyLimits maps those routes' full paths, as the area registers
 	// them, to their body limits.
 	BodyLimits() map[string]int64
+}
+
+// LongArea is an area some of whose routes legitimately run longer than
+// Deps.RequestTimeout (an import or an export of a whole app) and bound
+// their own time.
+type LongArea interface {
+	Area
+	// LongRoutes lists those routes' full paths, as the area registers
+	// them.
+	LongRoutes() []string
+}
+
+func longRoutes(areas []Area) map[string]bool {
+	long := map[string]bool{}
+	for _, a := range areas {
+		if l, ok := a.(LongArea); ok {
+			for _, path := range l.LongRoutes() {
+				long[path] = true
+			}
+		}
+	}
+	return long
 }
 
 func bodyLimits(areas []Area) map[string]int64 {
@@ -148,6 +176,9 @@ func New(deps Deps) (*Server, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("provider: issuer %q is not an absolute http(s) URL", deps.Issuer)
 		}
+	}
+	if deps.RequestTimeout < 0 {
+		return nil, fmt.Errorf("provider: request timeout %s is negative", deps.RequestTimeout)
 	}
 	if deps.MasterKey != nil && len(deps.MasterKey) != 32 {
 		return nil, fmt.Errorf("provider: master key has %d bytes, want 32", len(deps.MasterKey))
@@ -225,6 +256,9 @@ func (s *Server) newEngine(deps Deps) (*gin.Engine, error) {
 		r.Use(httpapi.LimitKeys(s.keys))
 	}
 	r.Use(httpapi.BodyLimits(deps.MaxBodyBytes, bodyLimits(deps.Areas)))
+	if deps.RequestTimeout > 0 {
+		r.Use(requestDeadline(deps.RequestTimeout, longRoutes(deps.Areas)))
+	}
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", httpapi.Handle(s.readyz))

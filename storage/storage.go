@@ -11,9 +11,19 @@
 //     returns ErrAlreadyExists; an unreachable database returns ErrUnavailable.
 //     Errors wrap these sentinels so callers test them with errors.Is.
 //   - Update* methods run the callback inside one database transaction with the
-//     row locked, so concurrent updates of one row never lose a write. The
-//     callback may be called with the current row only once; returning an error
-//     from it aborts the update and returns that error unchanged.
+//     row locked, so concurrent updates of one row never lose a write;
+//     returning an error from it aborts the update and returns that error
+//     unchanged.
+//   - A transaction the database aborts for a serialization failure or a
+//     deadlock (SERIALIZABLE isolation, CockroachDB) is run again by the
+//     engine, a bounded number of times and never past the context's
+//     deadline. So the callback of an Update* or InTx may run more than once,
+//     each time on the row (or the database) as it is then: it must do nothing
+//     but compute its result and call the Store it is handed, and keep
+//     nothing from an earlier run (no appends to an outer slice, no
+//     channel sends, no counters, no I/O).
+//   - A deadline that passes while the database has not answered is
+//     ErrUnavailable, as an unreachable database is.
 //   - Consume* methods are single-use: of N concurrent callers exactly one gets
 //     the row, the others get ErrNotFound. They are one conditional statement
 //     (DELETE/UPDATE … RETURNING), never a read followed by a write. An expired
@@ -70,7 +80,8 @@ type Store interface {
 	// InTx runs fn against a Store bound to one database transaction: every
 	// call fn makes on its argument commits together or not at all. An error
 	// from fn rolls back and is returned unchanged. Calling InTx on the
-	// transaction's Store runs fn in the same transaction.
+	// transaction's Store runs fn in the same transaction. fn may run more
+	// than once (see the package's conventions on retries).
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// DeleteExpired removes every expiring row (handshakes, nonces, auth
 	// requests, codes, tokens, sessions, expired retired signing keys, used

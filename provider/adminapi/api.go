@@ -117,6 +117,13 @@ func (a *API) BodyLimits() map[string]int64 {
 	return map[string]int64{Base + "/apps/:app_id/import": ImportMaxBytes}
 }
 
+// LongRoutes are the routes that move a whole app (import, export): each
+// sets its own time limit (transferTime), beyond the server's request
+// timeout.
+func (a *API) LongRoutes() []string {
+	return []string{Base + "/apps/:app_id/import", Base + "/apps/:app_id/export"}
+}
+
 // logger is the request's logger (tagged with its request ID).
 func (a *API) logger(c *gin.Context) *slog.Logger {
 	if httpapi.GetRequestID(c) != "" {

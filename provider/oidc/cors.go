@@ -30,19 +30,25 @@ type browserOrigins struct {
 	read    time.Time
 }
 
-// allowed reports whether origin belongs to a browser client.
-func (b *browserOrigins) allowed(origin string) bool {
+// allowed reports whether the origin of r belongs to a browser client. A
+// request without an Origin (a backend's) needs no list; one with an
+// Origin reads the list, when stale, under r's deadline (the server's
+// request timeout).
+func (b *browserOrigins) allowed(r *http.Request, origin string) (bool, []string) {
+	if origin == "" {
+		return false, nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.origins == nil || b.now().Sub(b.read) >= corsRefresh {
-		if set, err := b.load(context.Background()); err == nil {
+		if set, err := b.load(r.Context()); err == nil {
 			b.origins, b.read = set, b.now()
 		} else {
 			// Keep what was known; try again on the next request.
 			b.log.Warn("cors: list browser clients", "err", err)
 		}
 	}
-	return b.origins[origin]
+	return b.origins[origin], nil
 }
 
 func (b *browserOrigins) load(ctx context.Context) (map[string]bool, error) {
@@ -76,9 +82,9 @@ func (b *browserOrigins) load(ctx context.Context) (map[string]bool, error) {
 // only, no credentials (tokens travel in headers and bodies, not cookies).
 func (b *browserOrigins) corsOptions() *cors.Options {
 	return &cors.Options{
-		AllowOriginFunc: b.allowed,
-		AllowedMethods:  []string{http.MethodGet, http.MethodPost},
-		AllowedHeaders:  []string{"Authorization", "Content-Type", "Accept"},
+		AllowOriginVaryRequestFunc: b.allowed,
+		AllowedMethods:             []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:             []string{"Authorization", "Content-Type", "Accept"},
 		// A browser app reads why userinfo refused its token.
 		ExposedHeaders:   []string{"WWW-Authenticate"},
 		AllowCredentials: false,

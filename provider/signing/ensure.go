@@ -65,15 +65,19 @@ func (m *Manager) fill(ctx context.Context, ks keySet) error {
 		}
 		pool = append(pool, k)
 	}
+	// taken counts the keys this run of the transaction took: the store
+	// may run it again (a serialization failure), and a run again starts
+	// with the whole pool, since nothing of the failed run was stored.
+	var taken int
 	take := func() (storage.SigningKey, error) {
-		if len(pool) == 0 {
+		if taken == len(pool) {
 			return storage.SigningKey{}, errChanged // more went missing meanwhile: read again
 		}
-		k := pool[0]
-		pool = pool[1:]
-		return k, nil
+		taken++
+		return pool[taken-1], nil
 	}
 	return m.store.InTx(ctx, func(tx storage.Store) error {
+		taken = 0
 		keys, err := tx.ListSigningKeys(ctx)
 		if err != nil {
 			return err

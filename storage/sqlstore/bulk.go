@@ -177,11 +177,11 @@ func (s *Store) insertRows(ctx context.Context, table, columns string, rows [][]
 		q := `INSERT INTO ` + table + ` (` + columns + `) VALUES ` + valueRows(len(chunk), width) + ` ON CONFLICT DO NOTHING`
 		res, err := s.tx.ExecContext(ctx, q, args...)
 		if err != nil {
-			return mapError(err)
+			return s.driverError(err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return mapError(err)
+			return s.driverError(err)
 		}
 		if n != int64(len(chunk)) {
 			return storage.ErrAlreadyExists
@@ -194,20 +194,20 @@ func (s *Store) insertRows(ctx context.Context, table, columns string, rows [][]
 func (s *Store) copyRows(ctx context.Context, table, columns string, rows [][]any) (err error) {
 	st, err := s.tx.PrepareContext(ctx, `COPY `+table+` (`+columns+`) FROM STDIN`)
 	if err != nil {
-		return mapError(err)
+		return s.driverError(err)
 	}
 	defer func() {
 		if cerr := st.Close(); err == nil && cerr != nil {
-			err = mapError(cerr)
+			err = s.driverError(cerr)
 		}
 	}()
 	for _, r := range rows {
 		if _, err := st.ExecContext(ctx, r...); err != nil {
-			return mapError(err)
+			return s.driverError(err)
 		}
 	}
 	if _, err := st.ExecContext(ctx); err != nil { // the end of the data: PostgreSQL checks it now
-		return mapError(err)
+		return s.driverError(err)
 	}
 	return nil
 }
@@ -217,19 +217,27 @@ func (s *Store) copyRows(ctx context.Context, table, columns string, rows [][]an
 // rows, and then prefers reading an app's every row to looking a list of
 // external IDs up in the unique index (measured: 100 IDs among 100,000
 // users, 28 ms instead of 0.5 ms). SQLite's planner uses the index without
-// statistics: there it does nothing.
+// statistics: there it does nothing. One table per statement: CockroachDB's
+// ANALYZE takes one (see docs/scale-out.md).
 func (s *Store) RefreshStatistics(ctx context.Context) error {
 	if s.dialect != DialectPostgres {
 		return nil
 	}
-	var err error
-	if s.tx != nil {
-		_, err = s.tx.ExecContext(ctx, "ANALYZE users, devices")
-	} else {
-		_, err = s.db.ExecContext(ctx, "ANALYZE users, devices")
-	}
-	if err != nil {
-		return fmt.Errorf("refresh statistics: %w", mapError(err))
+	for _, table := range []string{"users", "devices"} {
+		q := "ANALYZE " + table
+		var err error
+		if s.tx != nil {
+			_, err = s.tx.ExecContext(ctx, q)
+			err = s.driverError(err)
+		} else {
+			err = s.retry(ctx, func() error {
+				_, err := s.db.ExecContext(ctx, q)
+				return mapError(err)
+			})
+		}
+		if err != nil {
+			return fmt.Errorf("refresh statistics: %w", err)
+		}
 	}
 	return nil
 }
@@ -237,13 +245,14 @@ func (s *Store) RefreshStatistics(ctx context.Context) error {
 // selectDirect runs a query whose text varies with its arguments (an IN
 // list), unprepared: caching a statement per length would fill the cache.
 func (s *Store) selectDirect(ctx context.Context, dest any, query string, args ...any) error {
-	var err error
 	if s.tx != nil {
-		err = s.tx.SelectContext(ctx, dest, s.tx.Rebind(query), args...)
-	} else {
-		err = s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...)
+		emptySlice(dest)
+		return s.driverError(s.tx.SelectContext(ctx, dest, s.tx.Rebind(query), args...))
 	}
-	return mapError(err)
+	return s.retry(ctx, func() error {
+		emptySlice(dest)
+		return mapError(s.db.SelectContext(ctx, dest, s.db.Rebind(query), args...))
+	})
 }
 
 // placeholders is "(?, ?, …)" with n placeholders.

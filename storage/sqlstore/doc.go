@@ -14,4 +14,12 @@
 // Callbacks given to Update* and InTx must use only the Store they are handed
 // (or none): on SQLite the engine has a single connection, and a callback
 // that called the outer Store would wait for itself.
+//
+// A transaction, or a statement outside one, that PostgreSQL aborts for a
+// serialization failure (40001, at SERIALIZABLE isolation, and CockroachDB's
+// answer to any contention) or a deadlock (40P01) is run again from its
+// start, a bounded number of times and never past the context's deadline
+// (retry.go). So those callbacks may run more than once, and must do nothing
+// but their work on the Store they are handed. A context's deadline that
+// passes during a statement is storage.ErrUnavailable.
 package sqlstore

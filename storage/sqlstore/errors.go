@@ -27,7 +27,14 @@ func mapError(err error) error {
 		return nil
 	case errors.Is(err, sql.ErrNoRows):
 		return storage.ErrNotFound
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), isCanceledStatement(err):
+		// The caller's deadline (a request's, see provider.Deps.RequestTimeout)
+		// passed before the database answered: a stuck or overloaded
+		// database, to the caller as unreachable as a dead one. lib/pq
+		// cancels the statement on the server and reports the server's
+		// 57014, whichever way the context ended.
+		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	case errors.Is(err, context.Canceled):
 		return err
 	case isUniqueViolation(err):
 		return fmt.Errorf("%w: %w", storage.ErrAlreadyExists, err)
@@ -44,6 +51,13 @@ func mapError(err error) error {
 		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	}
 	return err
+}
+
+// isCanceledStatement reports a statement the server cancelled: lib/pq
+// asks for that when the statement's context ends, and statement_timeout
+// does it by itself.
+func isCanceledStatement(err error) bool {
+	return pq.As(err, pqerror.QueryCanceled) != nil
 }
 
 func isUniqueViolation(err error) bool {

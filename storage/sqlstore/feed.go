@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"github.com/passbridge/passbridge/storage"
 )
@@ -100,7 +101,7 @@ func (s *Store) Changes(ctx context.Context) (<-chan storage.Change, error) {
 	case err := <-listening:
 		if err != nil {
 			stop()
-			return nil, fmt.Errorf("change feed: %w", mapError(err))
+			return nil, fmt.Errorf("change feed: %w", listenError(err))
 		}
 	case <-ctx.Done():
 		stop()
@@ -195,4 +196,15 @@ func (d dialer) DialContext(ctx context.Context, network, address string) (net.C
 	defer cancel()
 	defer context.AfterFunc(d.closed, cancel)()
 	return d.d.DialContext(ctx, network, address)
+}
+
+// listenError maps the error of LISTEN: a server without LISTEN (CockroachDB
+// answers feature_not_supported, 0A000) has no feed, which
+// errors.ErrUnsupported tells the cache (it then relies on its TTL); any
+// other error is the database's, as mapError says.
+func listenError(err error) error {
+	if pq.As(err, pqerror.FeatureNotSupported) != nil {
+		return fmt.Errorf("%w: %w", errors.ErrUnsupported, err)
+	}
+	return mapError(err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"reflect"
 	"sync"
 	"time"
 
@@ -136,51 +137,78 @@ func (s *Store) warm(ctx context.Context, queries ...string) error {
 	return nil
 }
 
+// run runs one statement of query: through a cached prepared statement
+// (st), or, inside a transaction, as rebound text when none is cached yet.
+// Every statement of the Store goes through it. Outside a transaction the
+// statement is its own transaction, run again on a serialization failure
+// or a deadlock (see retry); inside one, such a failure dooms the
+// transaction, which inTx runs again.
+func (s *Store) run(ctx context.Context, query string, do func(st *sqlx.Stmt, text string) error) error {
+	if s.tx != nil {
+		st, text, err := s.stmt(ctx, query)
+		if err != nil {
+			return err
+		}
+		return s.driverError(do(st, text))
+	}
+	return s.retry(ctx, func() error {
+		st, _, err := s.stmt(ctx, query)
+		if err != nil {
+			return err
+		}
+		return mapError(do(st, ""))
+	})
+}
+
 // get scans the one row query returns into dest; no row is ErrNotFound.
 func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
-	st, text, err := s.stmt(ctx, query)
-	if err != nil {
-		return err
-	}
-	if st != nil {
-		err = st.GetContext(ctx, dest, args...)
-	} else {
-		err = s.tx.GetContext(ctx, dest, text, args...)
-	}
-	return mapError(err)
+	return s.run(ctx, query, func(st *sqlx.Stmt, text string) error {
+		if st != nil {
+			return st.GetContext(ctx, dest, args...)
+		}
+		return s.tx.GetContext(ctx, dest, text, args...)
+	})
 }
 
 // list scans every row query returns into the slice dest points to.
 func (s *Store) list(ctx context.Context, dest any, query string, args ...any) error {
-	st, text, err := s.stmt(ctx, query)
-	if err != nil {
-		return err
+	return s.run(ctx, query, func(st *sqlx.Stmt, text string) error {
+		emptySlice(dest) // a run again must not append to a failed run's rows
+		if st != nil {
+			return st.SelectContext(ctx, dest, args...)
+		}
+		return s.tx.SelectContext(ctx, dest, text, args...)
+	})
+}
+
+// emptySlice sets the slice dest points to to length 0: sqlx appends
+// what it scans.
+func emptySlice(dest any) {
+	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Slice {
+		v.Elem().SetLen(0)
 	}
-	if st != nil {
-		err = st.SelectContext(ctx, dest, args...)
-	} else {
-		err = s.tx.SelectContext(ctx, dest, text, args...)
-	}
-	return mapError(err)
 }
 
 // exec runs a statement and returns how many rows it changed.
 func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	st, text, err := s.stmt(ctx, query)
-	if err != nil {
-		return 0, err
-	}
-	var res sql.Result
-	if st != nil {
-		res, err = st.ExecContext(ctx, args...)
-	} else {
-		res, err = s.tx.ExecContext(ctx, text, args...)
-	}
-	if err != nil {
-		return 0, mapError(err)
-	}
-	n, err := res.RowsAffected()
-	return n, mapError(err)
+	var n int64
+	err := s.run(ctx, query, func(st *sqlx.Stmt, text string) error {
+		var (
+			res sql.Result
+			err error
+		)
+		if st != nil {
+			res, err = st.ExecContext(ctx, args...)
+		} else {
+			res, err = s.tx.ExecContext(ctx, text, args...)
+		}
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 // insert runs an INSERT … ON CONFLICT DO NOTHING; inserting nothing means

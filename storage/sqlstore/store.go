@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -35,7 +36,13 @@ type Store struct {
 	tx      *sqlx.Tx // set on a Store bound to a transaction
 	dialect string
 	stmts   *stmtCache
-	dsn     string // what the driver opened; the change feed dials it too
+	dsn     string   // what the driver opened; the change feed dials it too
+	txs     *txState // set on a Store bound to a transaction
+	// retries counts the runs retry started again; shared with the
+	// Stores bound to transactions.
+	retries *atomic.Uint64
+	// backoff, when set, replaces retryBackoff (tests).
+	backoff func(n int) time.Duration
 }
 
 // Open connects to the database a URL names and pings it; it does not
@@ -89,7 +96,7 @@ func OpenWith(ctx context.Context, databaseURL string, opts Options) (*Store, er
 		db.SetMaxIdleConns(postgresMaxConns)
 		db.SetConnMaxIdleTime(postgresMaxIdleTime)
 	}
-	s := &Store{db: db, dialect: t.dialect, stmts: newStmtCache(db), dsn: t.dsn}
+	s := &Store{db: db, dialect: t.dialect, stmts: newStmtCache(db), dsn: t.dsn, retries: new(atomic.Uint64)}
 	if err := s.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s database: %w", t.dialect, err)
@@ -147,11 +154,21 @@ func (s *Store) InTx(ctx context.Context, fn func(tx storage.Store) error) error
 }
 
 // inTx runs fn in a transaction, or in the current one if s is bound to one.
-// fn's error is returned unchanged.
-func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) {
+// fn's error is returned unchanged. A transaction that fails for a
+// serialization failure or a deadlock, in fn or at its commit, is run again
+// from the start (see retry), so fn must do nothing but its work on tx.
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
+	return s.retry(ctx, func() error { return s.runTx(ctx, fn) })
+}
+
+// runTx is one run of a top-level inTx: begin, fn, commit. When a
+// statement failed for a serialization failure or a deadlock, it rolls
+// back and returns that failure even if fn returned nil or another error,
+// so that retry runs fn again.
+func (s *Store) runTx(ctx context.Context, fn func(tx *Store) error) (err error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", mapError(err))
@@ -162,8 +179,14 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 			_ = tx.Rollback()
 		}
 	}()
-	ferr := fn(&Store{db: s.db, tx: tx, dialect: s.dialect, stmts: s.stmts})
+	bound := *s
+	bound.tx, bound.txs = tx, new(txState)
+	ferr := fn(&bound)
 	finished = true
+	if doomed := bound.txs.failure(); doomed != nil && !retryable(ferr) {
+		_ = tx.Rollback()
+		return fmt.Errorf("transaction: %w", doomed)
+	}
 	if ferr != nil {
 		_ = tx.Rollback()
 		return ferr
@@ -179,19 +202,19 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 // the innermost one wins, so nesting needs no counter.
 func (s *Store) savepoint(ctx context.Context, fn func() error) error {
 	if _, err := s.tx.ExecContext(ctx, "SAVEPOINT passbridge"); err != nil {
-		return fmt.Errorf("savepoint: %w", mapError(err))
+		return fmt.Errorf("savepoint: %w", s.driverError(err))
 	}
 	if ferr := fn(); ferr != nil {
 		if _, err := s.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT passbridge"); err != nil {
-			return errors.Join(ferr, fmt.Errorf("rollback to savepoint: %w", mapError(err)))
+			return errors.Join(ferr, fmt.Errorf("rollback to savepoint: %w", s.driverError(err)))
 		}
 		if _, err := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT passbridge"); err != nil {
-			return errors.Join(ferr, fmt.Errorf("release savepoint: %w", mapError(err)))
+			return errors.Join(ferr, fmt.Errorf("release savepoint: %w", s.driverError(err)))
 		}
 		return ferr
 	}
 	if _, err := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT passbridge"); err != nil {
-		return fmt.Errorf("release savepoint: %w", mapError(err))
+		return fmt.Errorf("release savepoint: %w", s.driverError(err))
 	}
 	return nil
 }

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"InTx", txTests()},
 		{"GC", gcTests()},
 		{"Concurrency", concurrencyTests()},
+		{"Deadlines", deadlineTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

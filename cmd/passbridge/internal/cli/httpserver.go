@@ -12,13 +12,27 @@ import (
 )
 
 // HTTP server timeouts: slow clients must not hold connections for ever,
-// and no passbridge request legitimately takes long.
+// and no passbridge request legitimately takes long. A client that sends
+// its headers a byte at a time (slowloris) is cut off at
+// readHeaderTimeout; a stuck database is the request timeout's business
+// (provider.Deps.RequestTimeout), well within writeTimeout.
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 2 * time.Minute
 )
+
+// httpTimeouts are an HTTP server's timeouts; serve's are serveTimeouts,
+// tests shorten them.
+type httpTimeouts struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// serveTimeouts are the timeouts of every listener serve opens.
+func serveTimeouts() httpTimeouts {
+	return httpTimeouts{readHeader: readHeaderTimeout, read: readTimeout, write: writeTimeout, idle: idleTimeout}
+}
 
 // httpServer is one address serve answers on and the server behind it.
 type httpServer struct {
@@ -28,17 +42,17 @@ type httpServer struct {
 
 // listenHTTP listens on addr and prepares a server for h. Its requests'
 // contexts outlive ctx, so that shutting down lets them finish.
-func listenHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) (*httpServer, error) {
+func listenHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger, t httpTimeouts) (*httpServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return &httpServer{ln: ln, srv: &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}}, nil

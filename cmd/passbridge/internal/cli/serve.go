@@ -48,7 +48,8 @@ func (c *cli) serveCommand() *cobra.Command {
 // command's; doctor takes them too, to check what serve would run with.
 func serveSettings() []string {
 	return []string{config.KeyListen, config.KeyMetricsListen, config.KeyDebugListen, config.KeyIssuer, config.KeyMasterKey, config.KeyMasterKeyFile, config.KeySigningAlg,
-		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyKeyRateLimit, config.KeyKeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout}
+		config.KeyMaxBodyBytes, config.KeyRateLimit, config.KeyRateLimitBurst, config.KeyKeyRateLimit, config.KeyKeyRateLimitBurst, config.KeyTrustedProxies, config.KeyGCInterval, config.KeyShutdownTimeout,
+		config.KeyRequestTimeout}
 }
 
 // serve runs the server until ctx is done, then shuts it down gracefully.
@@ -104,13 +105,13 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 
-	public, err := listenHTTP(ctx, cfg.Listen, srv.Handler(), log)
+	public, err := listenHTTP(ctx, cfg.Listen, srv.Handler(), log, serveTimeouts())
 	if err != nil {
 		return err
 	}
 	servers := []*httpServer{public}
 	if cfg.MetricsListen != "" {
-		metrics, err := listenHTTP(ctx, cfg.MetricsListen, srv.MetricsHandler(), log)
+		metrics, err := listenHTTP(ctx, cfg.MetricsListen, srv.MetricsHandler(), log, serveTimeouts())
 		if err != nil {
 			_ = public.ln.Close()
 			return err
@@ -118,7 +119,7 @@ func (c *cli) serve(ctx context.Context, cfg config.Config) error {
 		servers = append(servers, metrics)
 	}
 	if cfg.DebugListen != "" {
-		debug, err := listenHTTP(ctx, cfg.DebugListen, pprofHandler(), log)
+		debug, err := listenHTTP(ctx, cfg.DebugListen, pprofHandler(), log, serveTimeouts())
 		if err != nil {
 			for _, s := range servers {
 				_ = s.ln.Close()
@@ -168,6 +169,7 @@ func (c *cli) serverDeps(cfg config.Config, st storage.Store, svc *ceremony.Serv
 		KeyRateLimitBurst: cfg.KeyRateLimitBurst,
 		TrustedProxies:    cfg.ProxyList(),
 		MetricsSeparate:   cfg.MetricsListen != "",
+		RequestTimeout:    cfg.RequestTimeout,
 		Now:               c.env.Now,
 		Areas:             list,
 	}, nil

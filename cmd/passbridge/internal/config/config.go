@@ -31,6 +31,7 @@ type Config struct {
 	TrustedProxies    string        // comma-separated addresses or CIDRs whose X-Forwarded-For is believed
 	GCInterval        time.Duration // how often expired rows are deleted
 	ShutdownTimeout   time.Duration // how long in-flight requests may finish on shutdown
+	RequestTimeout    time.Duration // deadline of each request's store calls; past it, 503
 }
 
 // Defaults: passbridge runs with no configuration at all.
@@ -46,6 +47,7 @@ const (
 	DefaultKeyRateLimitBurst = 200
 	DefaultGCInterval        = time.Minute
 	DefaultShutdownTimeout   = 15 * time.Second
+	DefaultRequestTimeout    = 15 * time.Second
 	DefaultSigningAlg        = "RS256"
 )
 
@@ -65,6 +67,7 @@ func Default() Config {
 		KeyRateLimitBurst: DefaultKeyRateLimitBurst,
 		GCInterval:        DefaultGCInterval,
 		ShutdownTimeout:   DefaultShutdownTimeout,
+		RequestTimeout:    DefaultRequestTimeout,
 	}
 }
 

@@ -63,6 +63,7 @@ func TestDefaults(t *testing.T) {
 		KeyRateLimitBurst: 200,
 		GCInterval:        time.Minute,
 		ShutdownTimeout:   15 * time.Second,
+		RequestTimeout:    15 * time.Second,
 	}
 	if cfg != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", cfg, want)
@@ -81,6 +82,7 @@ rate_limit_burst: 5
 key_rate_limit: 7.5
 key_rate_limit_burst: 15
 shutdown_timeout: 3s
+request_timeout: 20s
 data_dir: /var/lib/from-file
 `)
 	tests := []struct {
@@ -100,6 +102,7 @@ data_dir: /var/lib/from-file
 			want(t, c.KeyRateLimit, 7.5)
 			want(t, c.KeyRateLimitBurst, 15)
 			want(t, c.ShutdownTimeout, 3*time.Second)
+			want(t, c.RequestTimeout, 20*time.Second)
 			want(t, c.DatabaseURL, "sqlite:///var/lib/from-file/passbridge.db")
 		}},
 		{"file from the environment", nil, map[string]string{"PASSBRIDGE_CONFIG": file}, func(t *testing.T, c Config) {
@@ -163,19 +166,21 @@ data_dir: /var/lib/from-file
 			"PASSBRIDGE_MASTER_KEY": hex.EncodeToString(testKey), "PASSBRIDGE_DATA_DIR": "/tmp/e", "PASSBRIDGE_LOG_LEVEL": "error",
 			"PASSBRIDGE_MAX_BODY_BYTES": "4096", "PASSBRIDGE_GC_INTERVAL": "2m", "PASSBRIDGE_SHUTDOWN_TIMEOUT": "0s",
 			"PASSBRIDGE_RATE_LIMIT": "0.5", "PASSBRIDGE_RATE_LIMIT_BURST": "3", "PASSBRIDGE_SIGNING_ALG": "ES256",
-			"PASSBRIDGE_KEY_RATE_LIMIT": "20", "PASSBRIDGE_KEY_RATE_LIMIT_BURST": "40",
+			"PASSBRIDGE_KEY_RATE_LIMIT": "20", "PASSBRIDGE_KEY_RATE_LIMIT_BURST": "40", "PASSBRIDGE_REQUEST_TIMEOUT": "5s",
 		}, func(t *testing.T, c Config) {
 			want(t, c, Config{Listen: ":9000", Issuer: "https://e.example.com", DatabaseURL: "sqlite:///tmp/e.db", SigningAlg: "ES256",
 				MasterKey: hex.EncodeToString(testKey), DataDir: "/tmp/e", LogLevel: "error", MaxBodyBytes: 4096,
-				RateLimit: 0.5, RateLimitBurst: 3, KeyRateLimit: 20, KeyRateLimitBurst: 40, GCInterval: 2 * time.Minute})
+				RateLimit: 0.5, RateLimitBurst: 3, KeyRateLimit: 20, KeyRateLimitBurst: 40, GCInterval: 2 * time.Minute,
+				RequestTimeout: 5 * time.Second})
 		}},
 		{"every flag", []string{"--listen", ":9001", "--issuer", "https://f.example.com", "--database-url", "sqlite://f.db",
 			"--master-key", base64.StdEncoding.EncodeToString(testKey), "--data-dir", "f", "--log-level", "debug",
 			"--max-body-bytes", "8192", "--rate-limit", "50", "--rate-limit-burst", "60", "--key-rate-limit", "0.25", "--key-rate-limit-burst", "2",
-			"--gc-interval", "1h", "--shutdown-timeout", "1m", "--signing-alg", "EdDSA"}, nil, func(t *testing.T, c Config) {
+			"--gc-interval", "1h", "--shutdown-timeout", "1m", "--signing-alg", "EdDSA", "--request-timeout", "30s"}, nil, func(t *testing.T, c Config) {
 			want(t, c, Config{Listen: ":9001", Issuer: "https://f.example.com", DatabaseURL: "sqlite://f.db", SigningAlg: "EdDSA",
 				MasterKey: base64.StdEncoding.EncodeToString(testKey), DataDir: "f", LogLevel: "debug", MaxBodyBytes: 8192,
-				RateLimit: 50, RateLimitBurst: 60, KeyRateLimit: 0.25, KeyRateLimitBurst: 2, GCInterval: time.Hour, ShutdownTimeout: time.Minute})
+				RateLimit: 50, RateLimitBurst: 60, KeyRateLimit: 0.25, KeyRateLimitBurst: 2, GCInterval: time.Hour, ShutdownTimeout: time.Minute,
+				RequestTimeout: 30 * time.Second})
 		}},
 	}
 	for _, tt := range tests {
@@ -337,6 +342,9 @@ func TestValidationErrors(t *testing.T) {
 		{"gc interval not a duration", []string{"--gc-interval", "often"}, nil, "", []string{`--gc-interval "often": not a duration`}},
 		{"gc interval too short", []string{"--gc-interval", "1ms"}, nil, "", []string{"gc_interval 1ms: want between 1s and 24h0m0s"}},
 		{"negative shutdown", []string{"--shutdown-timeout", "-1s"}, nil, "", []string{"shutdown_timeout -1s: must not be negative"}},
+		{"request timeout too short", []string{"--request-timeout", "100ms"}, nil, "", []string{"request_timeout 100ms: want between 1s and 1m0s"}},
+		{"request timeout too long", nil, map[string]string{"PASSBRIDGE_REQUEST_TIMEOUT": "5m"}, "", []string{"request_timeout 5m0s: want between 1s and 1m0s"}},
+		{"request timeout not a duration", nil, nil, "request_timeout: 15\n", []string{`c.yaml "15": not a duration`}},
 		{"master key too short", []string{"--master-key", "c2VjcmV0LWJ1dC1zaG9ydA=="}, nil, "", []string{"master_key: want 32 bytes"}},
 		{"unknown yaml key", nil, nil, "listen: :1\nlisten_adress: :2\n", []string{"line 2: unknown setting listen_adress"}},
 		{"yaml list", nil, nil, "listen: [a, b]\n", []string{"want a single value, not a list or mapping"}},

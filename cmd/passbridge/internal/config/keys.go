@@ -37,6 +37,7 @@ const (
 	KeyTrustedProxies    = "trusted_proxies"
 	KeyGCInterval        = "gc_interval"
 	KeyShutdownTimeout   = "shutdown_timeout"
+	KeyRequestTimeout    = "request_timeout"
 	KeySigningAlg        = "signing_alg"
 )
 
@@ -138,6 +139,7 @@ func keys() []key {
 		},
 		dur(KeyGCInterval, "how often expired rows are deleted", func(c *Config) *time.Duration { return &c.GCInterval }),
 		dur(KeyShutdownTimeout, "how long in-flight requests may finish on shutdown", func(c *Config) *time.Duration { return &c.ShutdownTimeout }),
+		dur(KeyRequestTimeout, "how long a request may wait for the database before it is answered 503", func(c *Config) *time.Duration { return &c.RequestTimeout }),
 	}
 }
 

@@ -18,6 +18,11 @@ const (
 	maxBodyBytes  = 64 << 20 // above this one request could exhaust memory
 	minGCInterval = time.Second
 	maxGCInterval = 24 * time.Hour
+	// A request's deadline: at least a second, so that a busy database
+	// is not mistaken for a stuck one; at most the HTTP server's write
+	// timeout (a minute), past which the answer could not be sent anyway.
+	minRequestTimeout = time.Second
+	maxRequestTimeout = time.Minute
 )
 
 // Validate checks every setting and reports every problem at once in an
@@ -95,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		add("shutdown_timeout %s: must not be negative", c.ShutdownTimeout)
+	}
+	if c.RequestTimeout < minRequestTimeout || c.RequestTimeout > maxRequestTimeout {
+		add("request_timeout %s: want between %s and %s", c.RequestTimeout, minRequestTimeout, maxRequestTimeout)
 	}
 	switch {
 	case c.MasterKey != "" && c.MasterKeyFile != "":

@@ -33,6 +33,7 @@ type yamlFile struct {
 	KeyRateLimitBurst *scalar `yaml:"key_rate_limit_burst"`
 	GCInterval        *scalar `yaml:"gc_interval"`
 	ShutdownTimeout   *scalar `yaml:"shutdown_timeout"`
+	RequestTimeout    *scalar `yaml:"request_timeout"`
 }
 
 // scalar is any YAML scalar (string, number, duration) kept as its text, so
