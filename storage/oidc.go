@@ -41,9 +41,38 @@ type Client struct {
 	RequireACR string
 	// RequireUV demands user verification in every sign-in of the client.
 	RequireUV bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Implicit: the client signs in with response_type=id_token and
+	// response_mode=form_post only (OIDC Core §3.2), and nothing else: no
+	// code, no access or refresh token. It is the profile of an external
+	// authentication method (Microsoft Entra ID's EAM), which also names
+	// its user with an id_token_hint of its own issuer (Hint*).
+	Implicit bool
+	// Hint* describe the external issuer whose id_token_hint names the user
+	// of an implicit client's request. HintIssuer is its exact iss;
+	// HintJWKSURI or HintJWKS its keys; HintAudience the aud it must carry;
+	// HintTenant the tid it must carry ("" when the issuer pins it);
+	// HintUserClaim the claim whose value is the user's external ID ("" is
+	// "oid"). HintEnrol lets a named user with no passkey register one on
+	// first use; without it such a request is refused.
+	HintIssuer    string
+	HintJWKSURI   string
+	HintJWKS      []byte
+	HintAudience  string
+	HintTenant    string
+	HintUserClaim string
+	HintEnrol     bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
+
+// HintUserClaimDefault is the claim of an external hint that names the
+// user when a client names none: Entra's oid, the user's immutable object
+// ID in the tenant.
+const HintUserClaimDefault = "oid"
+
+// ExternalHint reports whether the client takes id_token_hints of an
+// external issuer.
+func (c Client) ExternalHint() bool { return c.HintIssuer != "" }
 
 // ClientStore persists OIDC clients.
 type ClientStore interface {
@@ -52,6 +81,9 @@ type ClientStore interface {
 	ListClients(ctx context.Context, appID string) ([]Client, error) // ordered by CreatedAt, then ID
 	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) (Client, error)
 	DeleteClient(ctx context.Context, id string) error
+	// AnyImplicitClient reports whether some client of any app has the
+	// implicit profile (discovery advertises it only then).
+	AnyImplicitClient(ctx context.Context) (bool, error)
 }
 
 // AuthRequest is one OIDC authorization request, from /authorize until its
@@ -87,6 +119,21 @@ type AuthRequest struct {
 	ACR       string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// AuthRequestHint is what a verified id_token_hint of an external issuer
+// (see Client.HintIssuer) adds to an auth request: the subject the ID token
+// answers with (the issuer's own sub for the user, pairwise in Entra, not
+// the external ID), the authentication methods the request's claims
+// parameter accepts, and for the audit trail the hint's tenant and the
+// caller's request ID (Entra's client-request-id). It lives and goes with
+// its auth request.
+type AuthRequestHint struct {
+	AuthRequestID   string
+	Subject         string
+	AMRValues       []string
+	Tenant          string
+	ClientRequestID string
 }
 
 // AuthCode maps an issued authorization code (by digest) to its request.
@@ -162,6 +209,12 @@ type OIDCStore interface {
 	// ErrNotFound.
 	CompleteAuthRequest(ctx context.Context, id string, s Session) error
 	DeleteAuthRequest(ctx context.Context, id string) error
+	// CreateHintedAuthRequest stores an auth request with what its external
+	// hint adds, in one transaction.
+	CreateHintedAuthRequest(ctx context.Context, r AuthRequest, h AuthRequestHint) error
+	// GetAuthRequestHint returns what an external hint added to auth
+	// request id; ErrNotFound for a request without one (or gone).
+	GetAuthRequestHint(ctx context.Context, id string) (AuthRequestHint, error)
 
 	// CreateAuthCode stores a code; a second code of one auth request is
 	// ErrAlreadyExists.

@@ -22,6 +22,9 @@ var apiLabels = settings.ClientLabels{
 	AccessTokenType: "access_token_type", IDTokenLifetime: "id_token_lifetime_seconds",
 	AccessTokenLifetime: "access_token_lifetime_seconds", RefreshTokenLifetime: "refresh_token_lifetime_seconds",
 	RequireACR: "require_acr", RotateSecret: "rotate_secret",
+	Hint: settings.HintLabels{Implicit: "implicit", HintIssuer: "hint_issuer", HintJWKSURI: "hint_jwks_uri",
+		HintJWKS: "hint_jwks", HintAudience: "hint_audience", HintTenant: "hint_tenant",
+		HintUserClaim: "hint_user_claim", HintEnrol: "hint_enrol"},
 }
 
 // clientBody is what a caller sets on a client: a member left out is left
@@ -41,6 +44,14 @@ type clientBody struct {
 	RefreshTokenLifetimeSeconds *int64          `json:"refresh_token_lifetime_seconds"`
 	RequireACR                  *string         `json:"require_acr"`
 	RequireUV                   *bool           `json:"require_uv"`
+	Implicit                    *bool           `json:"implicit"`
+	HintIssuer                  *string         `json:"hint_issuer"`
+	HintJWKSURI                 *string         `json:"hint_jwks_uri"`
+	HintJWKS                    json.RawMessage `json:"hint_jwks"`
+	HintAudience                *string         `json:"hint_audience"`
+	HintTenant                  *string         `json:"hint_tenant"`
+	HintUserClaim               *string         `json:"hint_user_claim"`
+	HintEnrol                   *bool           `json:"hint_enrol"`
 }
 
 // updateClientBody is clientBody with what only an update does.
@@ -59,6 +70,8 @@ func (b clientBody) change() (settings.ClientChange, []string) {
 		IDTokenLifetime:      optionalSeconds(b.IDTokenLifetimeSeconds),
 		AccessTokenLifetime:  optionalSeconds(b.AccessTokenLifetimeSeconds),
 		RefreshTokenLifetime: optionalSeconds(b.RefreshTokenLifetimeSeconds),
+		Hint: settings.HintChange{Implicit: b.Implicit, HintIssuer: b.HintIssuer, HintJWKSURI: b.HintJWKSURI,
+			HintAudience: b.HintAudience, HintTenant: b.HintTenant, HintUserClaim: b.HintUserClaim, HintEnrol: b.HintEnrol},
 	}
 	var problems []string
 	switch {
@@ -71,6 +84,17 @@ func (b clientBody) change() (settings.ClientChange, []string) {
 			problems = append(problems, "jwks: "+msg)
 		}
 		ch.JWKS = &settings.KeySet{Doc: doc, Refused: len(p) > 0}
+	}
+	switch {
+	case len(b.HintJWKS) == 0:
+	case string(b.HintJWKS) == "null":
+		ch.Hint.HintJWKS = &settings.KeySet{}
+	default:
+		doc, p := settings.ParseJWKS(b.HintJWKS)
+		for _, msg := range p {
+			problems = append(problems, "hint_jwks: "+msg)
+		}
+		ch.Hint.HintJWKS = &settings.KeySet{Doc: doc, Refused: len(p) > 0}
 	}
 	return ch, problems
 }
@@ -90,6 +114,9 @@ func (b updateClientBody) given() []string {
 		{"access_token_lifetime_seconds", b.AccessTokenLifetimeSeconds != nil},
 		{"refresh_token_lifetime_seconds", b.RefreshTokenLifetimeSeconds != nil},
 		{"require_acr", b.RequireACR != nil}, {"require_uv", b.RequireUV != nil}, {"rotate_secret", b.RotateSecret},
+		{"implicit", b.Implicit != nil}, {"hint_issuer", b.HintIssuer != nil}, {"hint_jwks_uri", b.HintJWKSURI != nil},
+		{"hint_jwks", len(b.HintJWKS) > 0}, {"hint_audience", b.HintAudience != nil}, {"hint_tenant", b.HintTenant != nil},
+		{"hint_user_claim", b.HintUserClaim != nil}, {"hint_enrol", b.HintEnrol != nil},
 	} {
 		if m.set {
 			out = append(out, m.name)

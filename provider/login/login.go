@@ -79,6 +79,7 @@ func New(deps Deps) (*Handler, error) {
 	}
 	deps.Provider.SetErrorPage(h.authorizeError)
 	deps.Provider.SetLogoutPage(h.confirmLogout)
+	deps.Provider.SetFormPostPage(h.formPost)
 	return h, nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	oidcp "github.com/passbridge/passbridge/provider/oidc"
 	"github.com/passbridge/passbridge/provider/web"
 )
 
@@ -41,6 +42,10 @@ type pageData struct {
 	// ConfirmURL ends the browser's sessions, on the page that asks
 	// before a logout no ID token vouches for.
 	ConfirmURL string
+	// PostURL and PostParams are the form_post page's answer: where its
+	// form posts, and what.
+	PostURL    string
+	PostParams url.Values
 }
 
 // titles are the pages' titles; the login page's names the app.
@@ -49,6 +54,7 @@ var titles = map[string]string{
 	"error.html":      "Sign-in problem",
 	"logged-out.html": "Signed out",
 	"logout.html":     "Sign out",
+	"formpost.html":   "Continue",
 }
 
 // retryable are the errors after which the same auth request can still be
@@ -116,6 +122,24 @@ func (h *Handler) renderTo(w http.ResponseWriter, r *http.Request, status int, n
 	web.SetPageHeaders(w.Header(), formAction...)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// formPost is the provider's form_post page (see oidc.FormPostPage): a form
+// its script submits at once, a Continue button for a browser without
+// script. Its Content-Security-Policy lets it post to the redirect URI's
+// origin only, beside this one.
+func (h *Handler) formPost(w http.ResponseWriter, r *http.Request, redirectURI string, params url.Values) {
+	d := pageData{Title: titles["formpost.html"], Issuer: h.issuer, PostURL: redirectURI, PostParams: params}
+	var buf bytes.Buffer
+	if err := h.pages.ExecuteTemplate(&buf, "formpost.html", d); err != nil {
+		h.log.ErrorContext(r.Context(), "render page", "page", "formpost.html", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	web.SetPageHeaders(w.Header(), oidcp.FormActionOrigin(redirectURI))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 }
 

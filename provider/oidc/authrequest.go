@@ -97,6 +97,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		age := int64(*req.MaxAge)
 		r.MaxAge = &age
 	}
+	if client.Implicit {
+		return s.createImplicit(ctx, r, client, info)
+	}
 	if slices.Contains(r.Prompt, PromptCreate) {
 		if err := s.allowEnrolment(ctx, &r, info); err != nil {
 			return nil, err
@@ -144,6 +147,9 @@ func checkAuthRequest(req *oidc.AuthRequest, c storage.Client) error {
 	}
 	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
 		return oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	}
+	if c.Implicit {
+		return nil // no code, so no PKCE; withImplicit checked the rest
 	}
 	// RFC 9700 §2.1.1: PKCE with S256 only; plain reveals the verifier.
 	switch {
@@ -197,7 +203,11 @@ func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequ
 	if !plausible(id, 64) {
 		return nil, oidc.ErrInvalidRequest().WithDescription("the sign-in request expired or does not exist")
 	}
-	r, err := s.store.GetAuthRequest(ctx, id, s.clock())
+	r, ok := ctx.Value(callbackRequestKey{}).(storage.AuthRequest)
+	var err error
+	if !ok || r.ID != id {
+		r, err = s.store.GetAuthRequest(ctx, id, s.clock())
+	}
 	if err != nil {
 		return nil, s.translate(ctx, "get auth request", err, func() *oidc.Error {
 			return oidc.ErrInvalidRequest().WithDescription("the sign-in request expired or does not exist")

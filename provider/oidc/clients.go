@@ -44,14 +44,21 @@ func (c *client) ApplicationType() op.ApplicationType {
 
 func (c *client) AuthMethod() oidc.AuthMethod { return oidc.AuthMethod(c.Client.AuthMethod) }
 
-// ResponseTypes: the authorization code flow only.
+// ResponseTypes: the authorization code flow only, or for an implicit
+// client the ID token alone (an external authentication method).
 func (c *client) ResponseTypes() []oidc.ResponseType {
+	if c.Implicit {
+		return []oidc.ResponseType{oidc.ResponseTypeIDTokenOnly}
+	}
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 
 // GrantTypes: the code, and refresh tokens for those that ask for
-// offline_access.
+// offline_access; an implicit client's ID token comes from /authorize.
 func (c *client) GrantTypes() []oidc.GrantType {
+	if c.Implicit {
+		return []oidc.GrantType{oidc.GrantTypeImplicit}
+	}
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
 

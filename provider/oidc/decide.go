@@ -42,10 +42,11 @@ func SessionSatisfies(r storage.AuthRequest, c storage.Client, s *storage.Sessio
 
 // ForcesCeremony reports whether auth request r asks for a fresh ceremony
 // whatever the browser's session: prompt=login, select_account or create,
-// or max_age=0 (which prompt=login also sets). No session need be read
-// for it.
+// or max_age=0 (which prompt=login also sets), or an implicit request (an
+// external authentication method asks for a second factor now, never for
+// a session's). No session need be read for it.
 func ForcesCeremony(r storage.AuthRequest) bool {
-	return hasPrompt(r, oidc.PromptLogin) || hasPrompt(r, oidc.PromptSelectAccount) || hasPrompt(r, PromptCreate) ||
+	return r.ResponseType == string(oidc.ResponseTypeIDTokenOnly) || hasPrompt(r, oidc.PromptLogin) || hasPrompt(r, oidc.PromptSelectAccount) || hasPrompt(r, PromptCreate) ||
 		(r.MaxAge != nil && *r.MaxAge == 0)
 }
 

@@ -28,6 +28,10 @@ func (p *Provider) CallbackURL(ctx context.Context, id string) string {
 // Fail sends the browser back to the client of auth request r with err
 // (OAuth 2.0 §4.1.2.1: the redirect_uri was validated at /authorize).
 func (p *Provider) Fail(w http.ResponseWriter, req *http.Request, r storage.AuthRequest, err *oidc.Error) {
+	if r.ResponseType == string(oidc.ResponseTypeIDTokenOnly) {
+		p.postError(w, req, r.RedirectURI, r.State, string(err.ErrorType), err.Description)
+		return
+	}
 	op.AuthRequestError(w, req.WithContext(op.ContextWithIssuer(req.Context(), p.issuer)), &authRequest{r}, err, p.op)
 }
 

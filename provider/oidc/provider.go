@@ -3,7 +3,9 @@ package oidc
 import (
 	"context"
 	"crypto/hkdf"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -67,6 +70,8 @@ type Deps struct {
 // Provider is the OpenID Connect provider.
 type Provider struct {
 	errorPage atomic.Pointer[ErrorPage]
+	// formPostPage answers form_post (see SetFormPostPage).
+	formPostPage atomic.Pointer[FormPostPage]
 	// logoutPage asks before a logout without an id_token_hint.
 	logoutPage atomic.Pointer[LogoutPage]
 	masterKey  []byte
@@ -162,6 +167,17 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
 	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	// The implicit profile (external authentication methods) is served,
+	// and so advertised, only where some client has it.
+	implicit, err := s.storage.store.AnyImplicitClient(ctx)
+	if err != nil {
+		return nil, s.storage.translate(ctx, "discovery: implicit clients", err, nil)
+	}
+	if implicit {
+		d.ResponseTypesSupported = append(d.ResponseTypesSupported, string(oidc.ResponseTypeIDTokenOnly))
+		d.ResponseModesSupported = append(d.ResponseModesSupported, string(oidc.ResponseModeFormPost))
+		d.GrantTypesSupported = append(d.GrantTypesSupported, oidc.GrantTypeImplicit)
+	}
 	d.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	d.ACRValuesSupported = SupportedACRValues
 	d.DeviceAuthorizationEndpoint = ""
@@ -176,6 +192,26 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 		PromptValuesSupported:  []string{oidc.PromptNone, oidc.PromptLogin, oidc.PromptSelectAccount, PromptCreate},
 	}
 	return resp, nil
+}
+
+// Keys is op's JWKS with each key's self-signed certificate (x5c) and its
+// SHA-1 thumbprint (x5t): some relying parties read keys only from there
+// (Microsoft Entra ID's external authentication methods require x5c).
+func (s *server) Keys(ctx context.Context, _ *op.Request[struct{}]) (*op.Response, error) {
+	keys, err := s.storage.keys.PublicKeys(ctx)
+	if err != nil {
+		return nil, op.AsStatusError(s.storage.translate(ctx, "key set", err, nil), http.StatusInternalServerError)
+	}
+	set := &jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(keys))}
+	for _, k := range keys {
+		jwk := jose.JSONWebKey{KeyID: k.ID(), Algorithm: string(k.Algorithm()), Use: k.Use(), Key: k.Key()}
+		if cert := k.Certificate(); cert != nil {
+			sum := sha1.Sum(cert.Raw)
+			jwk.Certificates, jwk.CertificateThumbprintSHA1 = []*x509.Certificate{cert}, sum[:]
+		}
+		set.Keys = append(set.Keys, jwk)
+	}
+	return op.NewResponse(set), nil
 }
 
 // CodeExchange is op's, with two more rules:
@@ -272,9 +308,9 @@ func (p *Provider) RegisterRoutes(r *gin.RouterGroup) {
 		h := p.handler
 		switch path {
 		case "/authorize":
-			h = p.withErrorPage(p.withBrowser(p.withRequestObject(h)))
+			h = p.withErrorPage(p.withBrowser(p.withImplicit(p.withRequestObject(h))))
 		case "/authorize/callback":
-			h = p.withErrorPage(p.withBrowser(h))
+			h = p.withErrorPage(p.withBrowser(p.withImplicitCallback(h)))
 		case "/end_session":
 			h = p.withErrorPage(p.withBrowser(p.withLogoutConfirm(h)))
 		case "/userinfo":

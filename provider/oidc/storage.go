@@ -52,6 +52,8 @@ type requestInfo struct {
 	// that user's enrolment.
 	signedLoginHint string
 	signedCreate    bool
+	// implicit is an implicit client's request as withImplicit verified it.
+	implicit *implicitRequest
 }
 
 type requestInfoKey struct{}

@@ -49,6 +49,9 @@ type ClientChange struct {
 	RequireACR             *string // "", "phr" or "phrh"
 	RequireUV              *bool
 	RotateSecret           bool
+	// Hint is the external hint issuer profile (an external authentication
+	// method's client).
+	Hint HintChange
 }
 
 // KeySet is a client's public keys as given: Doc is what ParseJWKS returned
@@ -66,6 +69,7 @@ type ClientLabels struct {
 	Name, RedirectURI, PostLogoutRedirectURI, Public, AuthMethod, JWKS, JWKSURI, Scope string
 	AccessTokenType, IDTokenLifetime, AccessTokenLifetime, RefreshTokenLifetime        string
 	RequireACR, RotateSecret                                                           string
+	Hint                                                                               HintLabels
 }
 
 // authMethods are the client authentication methods the provider serves.
@@ -175,6 +179,8 @@ func ApplyClient(cl storage.Client, ch ClientChange, l ClientLabels) (storage.Cl
 	if ch.RequireUV != nil {
 		cl.RequireUV = *ch.RequireUV
 	}
+	cl, p := applyHint(cl, ch.Hint, l.Hint, ch.AuthMethod != nil || ch.Public != nil)
+	problems = append(problems, p...)
 
 	// What the client as a whole must have, whatever was changed.
 	if len(cl.RedirectURIs) == 0 && (ch.RedirectURIs == nil || len(*ch.RedirectURIs) == 0) {

@@ -28,6 +28,14 @@ type ClientJSON struct {
 	RefreshTokenLifetimeSeconds int64           `json:"refresh_token_lifetime_seconds"`
 	RequireACR                  string          `json:"require_acr"`
 	RequireUV                   bool            `json:"require_uv"`
+	Implicit                    bool            `json:"implicit"`
+	HintIssuer                  string          `json:"hint_issuer"`
+	HintJWKSURI                 string          `json:"hint_jwks_uri"`
+	HintJWKS                    json.RawMessage `json:"hint_jwks"` // null: none
+	HintAudience                string          `json:"hint_audience"`
+	HintTenant                  string          `json:"hint_tenant"`
+	HintUserClaim               string          `json:"hint_user_claim"` // "" on an implicit client: oid
+	HintEnrol                   bool            `json:"hint_enrol"`
 	CreatedAt                   time.Time       `json:"created_at"`
 	UpdatedAt                   time.Time       `json:"updated_at"`
 }
@@ -43,10 +51,18 @@ func NewClientJSON(cl storage.Client, secret string) ClientJSON {
 		AccessTokenLifetimeSeconds:  int64(cl.AccessTokenLifetime / time.Second),
 		RefreshTokenLifetimeSeconds: int64(cl.RefreshTokenLifetime / time.Second),
 		RequireACR:                  cl.RequireACR, RequireUV: cl.RequireUV,
+		Implicit: cl.Implicit, HintIssuer: cl.HintIssuer, HintJWKSURI: cl.HintJWKSURI, HintAudience: cl.HintAudience,
+		HintTenant: cl.HintTenant, HintUserClaim: cl.HintUserClaim, HintEnrol: cl.HintEnrol,
 		CreatedAt: cl.CreatedAt, UpdatedAt: cl.UpdatedAt,
 	}
 	if len(cl.JWKS) > 0 {
 		out.JWKS = json.RawMessage(cl.JWKS)
+	}
+	if len(cl.HintJWKS) > 0 {
+		out.HintJWKS = json.RawMessage(cl.HintJWKS)
+	}
+	if cl.Implicit && out.HintUserClaim == "" {
+		out.HintUserClaim = storage.HintUserClaimDefault
 	}
 	if cl.AccessTokenType == oidc.AccessTokenJWT {
 		out.AccessTokenType = AccessTokenJWT

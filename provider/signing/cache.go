@@ -2,6 +2,7 @@ package signing
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"slices"
@@ -152,6 +153,9 @@ func (m *Manager) load(ctx context.Context, old *snapshot) (*snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
+		if pub.cert, err = m.certificate(k, pub, old); err != nil {
+			return nil, err
+		}
 		s.published = append(s.published, pub)
 		if i > 0 {
 			continue
@@ -163,4 +167,21 @@ func (m *Manager) load(ctx context.Context, old *snapshot) (*snapshot, error) {
 		}
 	}
 	return s, nil
+}
+
+// certificate is key k's certificate: the one old holds for it, else made
+// now (once per key and instance: it needs the private key).
+func (m *Manager) certificate(k storage.SigningKey, pub *PublicKey, old *snapshot) (*x509.Certificate, error) {
+	if old != nil {
+		for _, o := range old.published {
+			if o.id == k.ID && o.cert != nil {
+				return o.cert, nil
+			}
+		}
+	}
+	priv, err := parsePrivate(m.masterKey, k, pub)
+	if err != nil {
+		return nil, err
+	}
+	return selfCertificate(k, priv.key)
 }

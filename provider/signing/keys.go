@@ -70,6 +70,7 @@ type PublicKey struct {
 	key       crypto.PublicKey
 	state     string
 	expiresAt time.Time
+	cert      *x509.Certificate // see Certificate
 }
 
 // ID is the key's kid.

@@ -2,6 +2,7 @@ package cachestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -52,6 +53,10 @@ type Store struct {
 	appList *cached[[]storage.App] // read in the generation of apps
 	keys    memo[storage.APIKey]   // by digest
 	clients memo[storage.Client]
+	// implicit is AnyImplicitClient's answer, read in generation
+	// implicitGen of clients: any change to a client starts a new one.
+	implicit    *cached[bool]
+	implicitGen uint64
 
 	feedMu   sync.Mutex
 	feedStop context.CancelFunc // set by Start
@@ -93,6 +98,11 @@ func (s *Store) share(ctx context.Context, what, key string, fn func(context.Con
 	case r := <-ch:
 		return r.Val, r.Err
 	case <-ctx.Done():
+		if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
+			// A deadline that passes before the database answered is
+			// ErrUnavailable (storage's convention): a 503, not a 500.
+			return nil, fmt.Errorf("%s: %w: %w", what, storage.ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("%s: %w", what, ctx.Err())
 	}
 }

@@ -3,6 +3,7 @@ package cachestore
 import (
 	"context"
 	"slices"
+	"strconv"
 
 	"github.com/passbridge/passbridge/storage"
 )
@@ -34,6 +35,35 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return s.Store.DeleteClient(ctx, id)
 }
 
+// AnyImplicitClient answers from memory if it was asked less than TTL ago
+// and no client changed since: discovery asks it on every request.
+func (s *Store) AnyImplicitClient(ctx context.Context) (bool, error) {
+	s.mu.Lock()
+	gen := s.clients.gen
+	if c := s.implicit; c != nil && s.implicitGen == gen && s.now().Sub(c.at) < s.ttl {
+		s.mu.Unlock()
+		return c.val, nil
+	}
+	s.mu.Unlock()
+	v, err := s.share(ctx, "any implicit client", "implicit:"+strconv.FormatUint(gen, 10), func(ctx context.Context) (any, error) {
+		at := s.now()
+		found, err := s.Store.AnyImplicitClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if gen == s.clients.gen {
+			s.implicit, s.implicitGen = &cached[bool]{val: found, at: at}, gen
+		}
+		s.mu.Unlock()
+		return found, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return v.(bool), nil
+}
+
 // forgetClient forgets the client with id, found or unknown.
 func (s *Store) forgetClient(id string) {
 	s.mu.Lock()
@@ -50,5 +80,6 @@ func cloneClient(c storage.Client) storage.Client {
 	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	c.JWKS = slices.Clone(c.JWKS)
 	c.Scopes = slices.Clone(c.Scopes)
+	c.HintJWKS = slices.Clone(c.HintJWKS)
 	return c
 }

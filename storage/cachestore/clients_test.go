@@ -276,3 +276,42 @@ func TestClientCallersGetCopies(t *testing.T) {
 		}
 	})
 }
+
+// TestAnyImplicitClientInMemory: discovery's question is answered from
+// memory within TTL, and a client written through this Store, or seen
+// changed after TTL, changes the answer.
+func TestAnyImplicitClientInMemory(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := t.Context()
+		f := newFixture(t, st, cachestore.Config{})
+		want := func(v bool, reads int64, when string) {
+			t.Helper()
+			got, err := f.cache.AnyImplicitClient(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != v || f.count.anyImplicit.Load() != reads {
+				t.Fatalf("%s: %v after %d reads, want %v after %d", when, got, f.count.anyImplicit.Load(), v, reads)
+			}
+		}
+		app := mustCreate(t, f.cache, "A")
+		c := mustCreateClient(t, f.cache, app.ID)
+		want(false, 1, "first")
+		want(false, 1, "again within TTL")
+		implicit := func(c storage.Client) (storage.Client, error) { c.Implicit = true; return c, nil }
+		if _, err := f.cache.UpdateClient(ctx, c.ID, implicit); err != nil {
+			t.Fatal(err)
+		}
+		want(true, 2, "after an update through the cache")
+		other := mustCreateClient(t, f.inner, app.ID)
+		if _, err := f.inner.UpdateClient(ctx, other.ID, func(c storage.Client) (storage.Client, error) { return c, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.inner.UpdateClient(ctx, c.ID, func(c storage.Client) (storage.Client, error) { c.Implicit = false; return c, nil }); err != nil {
+			t.Fatal(err)
+		}
+		want(true, 2, "changed elsewhere, within TTL")
+		f.clock.Advance(cachestore.DefaultTTL)
+		want(false, 3, "changed elsewhere, after TTL")
+	})
+}

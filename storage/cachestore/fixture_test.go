@@ -21,6 +21,7 @@ import (
 type counting struct {
 	storage.Store
 	getApp, listApps, getKey, getClient atomic.Int64
+	anyImplicit                         atomic.Int64
 	gate                                chan struct{} // when set, reads wait for it to close
 	down                                atomic.Bool   // reads answer ErrUnavailable
 }
@@ -39,6 +40,14 @@ func (s *counting) GetClient(ctx context.Context, id string) (storage.Client, er
 		return storage.Client{}, err
 	}
 	return s.Store.GetClient(ctx, id)
+}
+
+func (s *counting) AnyImplicitClient(ctx context.Context) (bool, error) {
+	s.anyImplicit.Add(1)
+	if err := s.wait(); err != nil {
+		return false, err
+	}
+	return s.Store.AnyImplicitClient(ctx)
 }
 
 func (s *counting) Changes(ctx context.Context) (<-chan storage.Change, error) {

@@ -15,6 +15,7 @@ func authRequestTests() []test {
 		{"DuplicateID", testAuthRequestDuplicateID},
 		{"Update", testAuthRequestUpdate},
 		{"Delete", testAuthRequestDelete},
+		{"Hint", testAuthRequestHint},
 	}
 }
 
@@ -154,4 +155,39 @@ func testAuthRequestDelete(t *testing.T, s storage.Store) {
 	got, err := s.GetAuthRequest(ctx, kept.ID, odd(0))
 	mustOK(t, err, "get kept auth request")
 	checkSame(t, "untouched AuthRequest", got, kept)
+}
+
+// testAuthRequestHint: what an external hint adds is stored with its
+// request, read back as it was, absent for other requests, and goes with
+// its request.
+func testAuthRequestHint(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	r := w.pendingAuthRequest()
+	h := storage.AuthRequestHint{AuthRequestID: r.ID, Subject: "mBfcvuhSHkDWVgV72x2ruIYdSsPSvcj2R0qfc6mGEAA",
+		AMRValues: []string{"face", "fido", "hwk"}, Tenant: "aaaabbbb-0000-cccc-1111-dddd2222eeee",
+		ClientRequestID: "0000aaaa-11bb-cccc-dd22-eeeeee333333"}
+	mustOK(t, s.CreateHintedAuthRequest(ctx, r, h), "create hinted auth request")
+	got, err := s.GetAuthRequest(ctx, r.ID, at(0))
+	mustOK(t, err, "get auth request")
+	checkSame(t, "AuthRequest", got, r)
+	gotHint, err := s.GetAuthRequestHint(ctx, r.ID)
+	mustOK(t, err, "get hint")
+	checkSame(t, "AuthRequestHint", gotHint, h)
+
+	dup := h
+	dup.Subject = "someone else"
+	requireAlreadyExists(t, s.CreateHintedAuthRequest(ctx, r, dup), "create a hinted request with a taken id")
+	gotHint, err = s.GetAuthRequestHint(ctx, r.ID)
+	mustOK(t, err, "get hint")
+	checkSame(t, "AuthRequestHint after a refused duplicate", gotHint, h)
+
+	plain := w.pendingAuthRequest()
+	mustOK(t, s.CreateAuthRequest(ctx, plain), "create auth request")
+	_, err = s.GetAuthRequestHint(ctx, plain.ID)
+	requireNotFound(t, err, "hint of a request without one")
+
+	mustOK(t, s.DeleteAuthRequest(ctx, r.ID), "delete auth request")
+	_, err = s.GetAuthRequestHint(ctx, r.ID)
+	requireNotFound(t, err, "hint of a deleted request")
 }

@@ -15,6 +15,8 @@ func clientTests() []test {
 		{"Update", testClientUpdate},
 		{"List", testClientList},
 		{"Delete", testClientDelete},
+		{"ExternalHint", testClientExternalHint},
+		{"AnyImplicit", testClientAnyImplicit},
 	}
 }
 
@@ -28,6 +30,8 @@ func testClientRoundTrip(t *testing.T, s storage.Store) {
 	public.PostLogoutRedirectURIs = nil
 	public.JWKS = nil
 	public.AccessTokenType = "bearer"
+	public.Implicit, public.HintIssuer, public.HintJWKSURI, public.HintJWKS = false, "", "", nil
+	public.HintAudience, public.HintTenant, public.HintUserClaim, public.HintEnrol = "", "", "", false
 	for _, tc := range []struct {
 		name   string
 		client storage.Client
@@ -156,4 +160,66 @@ func testClientDelete(t *testing.T, s storage.Store) {
 	list, err := s.ListClients(ctx, w.App.ID)
 	mustOK(t, err, "list clients")
 	requireListed(t, "ListClients", list, []storage.Client{kept}, clientKey, false)
+}
+
+// testClientExternalHint: an external authentication method's profile
+// (implicit, the hint issuer) survives an update that leaves it alone, and
+// an update can take it off again.
+func testClientExternalHint(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	app := mustCreateApp(t, s)
+	c := newClient(app.ID)
+	c.HintJWKSURI = ""
+	mustOK(t, s.CreateClient(ctx, c), "create client")
+	renamed, err := s.UpdateClient(ctx, c.ID, func(c storage.Client) (storage.Client, error) {
+		c.Name = "renamed"
+		return c, nil
+	})
+	mustOK(t, err, "rename client")
+	want := c
+	want.Name, want.UpdatedAt = "renamed", renamed.UpdatedAt
+	got, err := s.GetClient(ctx, c.ID)
+	mustOK(t, err, "get client")
+	checkSame(t, "Client", got, want)
+	_, err = s.UpdateClient(ctx, c.ID, func(c storage.Client) (storage.Client, error) {
+		c.Implicit, c.HintIssuer, c.HintJWKS, c.HintJWKSURI = false, "", nil, "https://login.example/keys"
+		c.HintAudience, c.HintTenant, c.HintUserClaim, c.HintEnrol = "", "", "", false
+		return c, nil
+	})
+	mustOK(t, err, "clear the profile")
+	got, err = s.GetClient(ctx, c.ID)
+	mustOK(t, err, "get client")
+	if got.Implicit || got.HintIssuer != "" || got.HintJWKS != nil || got.HintJWKSURI != "https://login.example/keys" ||
+		got.HintAudience != "" || got.HintTenant != "" || got.HintUserClaim != "" || got.HintEnrol {
+		t.Errorf("profile after clearing it: %+v", got)
+	}
+}
+
+// testClientAnyImplicit: the answer follows the clients, of every app.
+func testClientAnyImplicit(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	want := func(v bool, when string) {
+		t.Helper()
+		got, err := s.AnyImplicitClient(ctx)
+		mustOK(t, err, "any implicit client "+when)
+		if got != v {
+			t.Errorf("AnyImplicitClient %s = %v, want %v", when, got, v)
+		}
+	}
+	want(false, "with no client")
+	app := mustCreateApp(t, s)
+	plain := newClient(app.ID)
+	plain.Implicit = false
+	mustOK(t, s.CreateClient(ctx, plain), "create client")
+	want(false, "with a code client")
+	other := mustCreateApp(t, s)
+	implicit := newClient(other.ID)
+	mustOK(t, s.CreateClient(ctx, implicit), "create implicit client")
+	want(true, "with an implicit client of another app")
+	_, err := s.UpdateClient(ctx, implicit.ID, func(c storage.Client) (storage.Client, error) {
+		c.Implicit = false
+		return c, nil
+	})
+	mustOK(t, err, "update client")
+	want(false, "once the implicit client is not")
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,11 @@ type clientFlags struct {
 	accessTokenType, requireACR           string
 	idTokenLifetime, accessTokenLifetime  time.Duration
 	refreshTokenLifetime                  time.Duration
+	// The external hint issuer profile, or Entra's shorthand for it.
+	implicit, hintEnrol                                 bool
+	hintIssuer, hintJWKSURI, hintJWKSFile, hintAudience string
+	hintTenant, hintUserClaim                           string
+	entraTenant, entraAppID, entraCloud                 string
 }
 
 // clientFlagNames are the flags of clientFlags: update needs one of them.
@@ -27,7 +33,12 @@ var clientFlagNames = []string{
 	"name", "redirect-uri", "post-logout-redirect-uri", "public", "auth-method", "jwks-file", "jwks-uri",
 	"scope", "access-token-type", "id-token-lifetime", "access-token-lifetime", "refresh-token-lifetime",
 	"require-acr", "require-uv", "rotate-secret",
+	"implicit", "hint-issuer", "hint-jwks-uri", "hint-jwks", "hint-audience", "hint-tenant", "hint-user-claim",
+	"hint-enrol", "entra-tenant", "entra-app-id", "entra-cloud",
 }
+
+// hintFlagNames are the flags Entra's shorthand fills.
+var hintFlagNames = []string{"implicit", "hint-issuer", "hint-jwks-uri", "hint-jwks", "hint-audience", "hint-tenant", "hint-user-claim"}
 
 // changedFlags lists the client flags the user set, for the audit log.
 func changedFlags(cmd *cobra.Command) []string {
@@ -60,6 +71,17 @@ func (f *clientFlags) define(cmd *cobra.Command, update bool) {
 	fl.DurationVar(&f.refreshTokenLifetime, "refresh-token-lifetime", 0, "refresh token lifetime, 1h to 8760h (365 days) (0: the provider's default)")
 	fl.StringVar(&f.requireACR, "require-acr", "", `least acr of every sign-in: phr or phrh ("" for none)`)
 	fl.BoolVar(&f.requireUV, "require-uv", false, "require user verification in every sign-in")
+	fl.BoolVar(&f.implicit, "implicit", false, "implicit client (an external authentication method): response_type=id_token with form_post only, auth method none")
+	fl.StringVar(&f.hintIssuer, "hint-issuer", "", `exact iss of the id_token_hints that name the user (implicit clients; "" removes it)`)
+	fl.StringVar(&f.hintJWKSURI, "hint-jwks-uri", "", `https URL of the hint issuer's JSON Web Key Set ("" removes it)`)
+	fl.StringVar(&f.hintJWKSFile, "hint-jwks", "", `file with the hint issuer's JSON Web Key Set, instead of --hint-jwks-uri ("" removes it)`)
+	fl.StringVar(&f.hintAudience, "hint-audience", "", "aud the hints must carry (Entra: the app registration's application ID)")
+	fl.StringVar(&f.hintTenant, "hint-tenant", "", `tid the hints must carry ("" for any the issuer signs)`)
+	fl.StringVar(&f.hintUserClaim, "hint-user-claim", "", "claim of the hint whose value is the user's external ID (default oid)")
+	fl.BoolVar(&f.hintEnrol, "hint-enrol", false, "a hinted user without a passkey registers one on first use (else the request is refused)")
+	fl.StringVar(&f.entraTenant, "entra-tenant", "", "Microsoft Entra ID tenant ID: fills --implicit, the --hint-* flags and --redirect-uri for its external authentication method")
+	fl.StringVar(&f.entraAppID, "entra-app-id", "", "the external authentication method's app registration (application ID), with --entra-tenant")
+	fl.StringVar(&f.entraCloud, "entra-cloud", "", "Entra cloud of --entra-tenant: global (default), usgov or china")
 	if update {
 		fl.BoolVar(&f.rotateSecret, "rotate-secret", false, "issue a new secret, printed once; the old one stops working")
 	}
@@ -73,6 +95,9 @@ var cliLabels = settings.ClientLabels{
 	AccessTokenType: "--access-token-type", IDTokenLifetime: "--id-token-lifetime",
 	AccessTokenLifetime: "--access-token-lifetime", RefreshTokenLifetime: "--refresh-token-lifetime",
 	RequireACR: "--require-acr", RotateSecret: "--rotate-secret",
+	Hint: settings.HintLabels{Implicit: "--implicit", HintIssuer: "--hint-issuer", HintJWKSURI: "--hint-jwks-uri",
+		HintJWKS: "--hint-jwks", HintAudience: "--hint-audience", HintTenant: "--hint-tenant",
+		HintUserClaim: "--hint-user-claim", HintEnrol: "--hint-enrol"},
 }
 
 // apply copies the flags the user set onto cl and validates the result
@@ -132,6 +157,72 @@ func (f *clientFlags) apply(cmd *cobra.Command, cl storage.Client) (storage.Clie
 		ch.RequireUV = &f.requireUV
 	}
 	ch.RotateSecret = f.rotateSecret
+	problems = append(problems, f.applyHint(cmd, &ch)...)
 	cl, p := settings.ApplyClient(cl, ch, cliLabels)
 	return cl, append(problems, p...)
+}
+
+// applyHint sets the external hint issuer profile's flags on ch, or what
+// Entra's shorthand (--entra-tenant, --entra-app-id, --entra-cloud) fills
+// in: the profile and the cloud's reply URL as the redirect URI (added to
+// any --redirect-uri given).
+func (f *clientFlags) applyHint(cmd *cobra.Command, ch *settings.ClientChange) []string {
+	set := func(name string) bool { return cmd.Flags().Changed(name) }
+	if set("entra-tenant") || set("entra-app-id") || set("entra-cloud") {
+		var problems []string
+		if !set("entra-tenant") || !set("entra-app-id") {
+			problems = append(problems, "--entra-tenant and --entra-app-id go together")
+		}
+		if n := countChanged(cmd, hintFlagNames...); n > 0 {
+			problems = append(problems, "--entra-* fills --implicit and the --hint-* flags: give either, not both")
+		}
+		if len(problems) > 0 {
+			return problems
+		}
+		hint, redirect, err := settings.EntraProfile(f.entraCloud, f.entraTenant, f.entraAppID)
+		if err != nil {
+			return []string{"--entra-*: " + err.Error()}
+		}
+		if set("hint-enrol") {
+			hint.HintEnrol = &f.hintEnrol
+		}
+		ch.Hint = hint
+		redirects := []string{redirect}
+		if ch.RedirectURIs != nil {
+			redirects = append(slices.DeleteFunc(slices.Clone(*ch.RedirectURIs), func(u string) bool { return u == redirect }), redirect)
+		}
+		ch.RedirectURIs = &redirects
+		return nil
+	}
+	var problems []string
+	if set("implicit") {
+		ch.Hint.Implicit = &f.implicit
+	}
+	if set("hint-issuer") {
+		ch.Hint.HintIssuer = &f.hintIssuer
+	}
+	if set("hint-jwks-uri") {
+		ch.Hint.HintJWKSURI = &f.hintJWKSURI
+	}
+	if set("hint-jwks") {
+		ch.Hint.HintJWKS = &settings.KeySet{}
+		if f.hintJWKSFile != "" {
+			doc, p := readJWKSAs("--hint-jwks", f.hintJWKSFile)
+			problems = append(problems, p...)
+			ch.Hint.HintJWKS = &settings.KeySet{Doc: doc, Refused: len(p) > 0}
+		}
+	}
+	if set("hint-audience") {
+		ch.Hint.HintAudience = &f.hintAudience
+	}
+	if set("hint-tenant") {
+		ch.Hint.HintTenant = &f.hintTenant
+	}
+	if set("hint-user-claim") {
+		ch.Hint.HintUserClaim = &f.hintUserClaim
+	}
+	if set("hint-enrol") {
+		ch.Hint.HintEnrol = &f.hintEnrol
+	}
+	return problems
 }

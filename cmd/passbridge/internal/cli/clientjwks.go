@@ -16,8 +16,11 @@ const maxJWKSBytes = settings.MaxJWKSBytes
 // readJWKS reads a JSON Web Key Set of public signing keys from a file and
 // returns it as the store keeps it (settings.ParseJWKS). Every problem names
 // the file and the key.
-func readJWKS(path string) ([]byte, []string) {
-	prefix := fmt.Sprintf("--jwks-file %q: ", path)
+func readJWKS(path string) ([]byte, []string) { return readJWKSAs("--jwks-file", path) }
+
+// readJWKSAs is readJWKS for the file a flag named flag gave.
+func readJWKSAs(flag, path string) ([]byte, []string) {
+	prefix := fmt.Sprintf("%s %q: ", flag, path)
 	problem := func(format string, args ...any) []string {
 		return []string{prefix + fmt.Sprintf(format, args...)}
 	}

@@ -176,6 +176,20 @@ func (c *cli) printClient(cl storage.Client, secret string) error {
 		[2]string{"refresh_token_lifetime", lifetime(cl.RefreshTokenLifetime)},
 		[2]string{"require_acr", orDash(cl.RequireACR)},
 		[2]string{"require_uv", strconv.FormatBool(cl.RequireUV)},
+		[2]string{"implicit", strconv.FormatBool(cl.Implicit)},
+	)
+	if cl.Implicit {
+		fields = append(fields,
+			[2]string{"hint_issuer", orDash(cl.HintIssuer)},
+			[2]string{"hint_jwks_uri", orDash(cl.HintJWKSURI)},
+			[2]string{"hint_jwks", jwksText(cl.HintJWKS)},
+			[2]string{"hint_audience", orDash(cl.HintAudience)},
+			[2]string{"hint_tenant", orDash(cl.HintTenant)},
+			[2]string{"hint_user_claim", j.HintUserClaim},
+			[2]string{"hint_enrol", strconv.FormatBool(cl.HintEnrol)},
+		)
+	}
+	fields = append(fields,
 		[2]string{"created_at", timeText(cl.CreatedAt)},
 		[2]string{"updated_at", timeText(cl.UpdatedAt)},
 	)

@@ -73,6 +73,9 @@ func comparable(c clientJSON) clientJSON {
 	if string(c.JWKS) == "null" {
 		c.JWKS = nil
 	}
+	if string(c.HintJWKS) == "null" {
+		c.HintJWKS = nil
+	}
 	if c.JWKS != nil {
 		var b bytes.Buffer
 		if err := json.Compact(&b, c.JWKS); err == nil {
