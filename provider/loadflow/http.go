@@ -88,7 +88,7 @@ func do(ctx context.Context, hc *http.Client, rec Recorder, r request) (answer, 
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
+	req, err := http.NewRequestWithContext(withStep(ctx, r.step), r.method, r.url, body)
 	if err != nil {
 		return answer{}, &StepError{Step: r.step, Err: err}
 	}
@@ -127,6 +127,22 @@ func do(ctx context.Context, hc *http.Client, rec Recorder, r request) (answer, 
 		return a, se
 	}
 	return a, nil
+}
+
+type stepKey struct{}
+
+// withStep marks ctx as that of a request of step.
+func withStep(ctx context.Context, step string) context.Context {
+	return context.WithValue(ctx, stepKey{}, step)
+}
+
+// StepOf returns the name of the step a request belongs to, from its
+// context, as the Recorder gets it ("" for a request no step made, such as
+// go-oidc's discovery). A transport may route or count by it: the chaos
+// tests pin each step of a ceremony to another instance behind a proxy.
+func StepOf(ctx context.Context) string {
+	s, _ := ctx.Value(stepKey{}).(string)
+	return s
 }
 
 // unwrapURLError drops url.Error's method and URL, which carry the IDs of

@@ -110,8 +110,9 @@ func (u *oidcUser) signIn(ctx context.Context, rec Recorder, ceremony bool) erro
 		return stepErr("authorize", "authorization endpoint: %v", err)
 	}
 	q := next.Query()
+	scope := strings.Join(append([]string{gooidc.ScopeOpenID}, u.c.t.Scopes...), " ")
 	for k, v := range map[string]string{
-		"response_type": "code", "client_id": u.c.t.ClientID, "redirect_uri": u.c.t.RedirectURI, "scope": gooidc.ScopeOpenID,
+		"response_type": "code", "client_id": u.c.t.ClientID, "redirect_uri": u.c.t.RedirectURI, "scope": scope,
 		"state": state, "nonce": nonce, "code_challenge": oauth2.S256ChallengeFromVerifier(verifier), "code_challenge_method": "S256",
 	} {
 		q.Set(k, v)

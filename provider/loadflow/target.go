@@ -71,6 +71,9 @@ type Target struct {
 	// Public makes the client a public one: PKCE only, no secret. Otherwise
 	// the client authenticates with client_secret_basic.
 	Public bool
+	// Scopes are asked for beyond openid by the OIDC flows, such as
+	// offline_access for a refresh token with each code.
+	Scopes []string
 	// HTTP is the client whose transport every request shares (sized for the
 	// concurrency: MaxIdleConnsPerHost) and whose timeout applies; each
 	// virtual user gets a copy with its own cookie jar. nil is a client of
