@@ -24,7 +24,8 @@ race:
 	$(GO) test -race -count=1 -tags $(TAGS) ./...
 
 ## test-serializable: the packages with PostgreSQL tests again, every connection at SERIALIZABLE
-## isolation (CockroachDB's only level); browser tests and the chaos scenarios run once, in race
+## isolation (CockroachDB's only level); browser tests, the chaos scenarios and the SQLite cases of
+## the conformance suite run once, in race
 test-serializable:
 	@if [ -z "$(PASSBRIDGE_TEST_POSTGRES_DSN)" ]; then \
 		echo "test-serializable: PASSBRIDGE_TEST_POSTGRES_DSN not set: skipped"; exit 0; \
@@ -32,7 +33,7 @@ test-serializable:
 	pkgs="$$($(GO) list -f '{{.ImportPath}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... | \
 		grep -E 'sqlstore/sqlstoretest|importsrc/importsrctest|examples/internal/exampletest' | \
 		cut -d' ' -f1 | grep -v '/internal/chaos$$')"; \
-	PASSBRIDGE_TEST_POSTGRES_DSN='$(SERIALIZABLE_DSN)' $(GO) test -count=1 -skip Browser $$pkgs
+	PASSBRIDGE_TEST_POSTGRES_DSN='$(SERIALIZABLE_DSN)' PASSBRIDGE_TEST_ONLY_POSTGRES=1 $(GO) test -count=1 -skip Browser $$pkgs
 
 ## lint: formatting, go vet and staticcheck (pinned)
 lint: fmt-check vet staticcheck

@@ -32,15 +32,32 @@ const (
 const skipReason = EnvPostgresDSN + " not set: PostgreSQL tests skipped " +
 	"(e.g. postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)"
 
-// Engines returns the engines to test: SQLite, and PostgreSQL when
-// configured. It logs a visible line when PostgreSQL is left out.
+// EnvOnlyPostgres names the environment variable that, set to 1, leaves
+// the SQLite cases out (visibly): for a second run of the PostgreSQL tests
+// under other settings (make test-serializable), where SQLite would only
+// repeat itself.
+const EnvOnlyPostgres = "PASSBRIDGE_TEST_ONLY_POSTGRES"
+
+const onlyPostgresReason = EnvOnlyPostgres + "=1: SQLite cases skipped"
+
+func onlyPostgres() bool { return os.Getenv(EnvOnlyPostgres) == "1" }
+
+// Engines returns the engines to test: SQLite (unless EnvOnlyPostgres
+// says otherwise), and PostgreSQL when configured. It logs a visible line
+// for each engine left out.
 func Engines(t testing.TB) []string {
 	t.Helper()
+	var engines []string
+	if onlyPostgres() {
+		t.Log(onlyPostgresReason)
+	} else {
+		engines = append(engines, SQLite)
+	}
 	if os.Getenv(EnvPostgresDSN) == "" {
 		t.Log(skipReason)
-		return []string{SQLite}
+		return engines
 	}
-	return []string{SQLite, Postgres}
+	return append(engines, Postgres)
 }
 
 // ForEach runs fn as subtest "sqlite" and as subtest "postgres"; the latter
@@ -52,6 +69,9 @@ func ForEach(t *testing.T, fn func(t *testing.T, open func(t testing.TB) *sqlsto
 		t.Run(engine, func(t *testing.T) {
 			if engine == Postgres && os.Getenv(EnvPostgresDSN) == "" {
 				t.Skip(skipReason)
+			}
+			if engine == SQLite && onlyPostgres() {
+				t.Skip(onlyPostgresReason)
 			}
 			fn(t, func(t testing.TB) *sqlstore.Store { return Open(t, engine) })
 		})
