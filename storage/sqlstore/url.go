@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/lib/pq"
 	"modernc.org/sqlite"
 )
 
@@ -46,10 +45,12 @@ func SQLiteFile(databaseURL string) string {
 	return t.file
 }
 
-// connector returns the driver's connector for the target's DSN.
+// connector returns the driver's connector for the target's DSN. A
+// PostgreSQL connection's calls end when their context does, even if the
+// network stalls (see interrupt.go).
 func (t target) connector() (driver.Connector, error) {
 	if t.dialect == DialectPostgres {
-		return pq.NewConnector(t.dsn)
+		return newPostgresConnector(t.dsn)
 	}
 	return dsnConnector{driver: &sqlite.Driver{}, dsn: t.dsn}, nil
 }
