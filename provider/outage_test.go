@@ -4,12 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,98 +18,6 @@ import (
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
-// cutProxy is a TCP proxy that can be cut: while cut, it drops every
-// connection it holds and every new one, as a database that went away would.
-type cutProxy struct {
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]bool
-}
-
-func newCutProxy(t *testing.T, target string) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		_ = ln.Close()
-		p.setCut(true)
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); p.serve(c) }()
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) serve(client net.Conn) {
-	if !p.track(client) {
-		return
-	}
-	server, err := net.Dial("tcp", p.target)
-	if err != nil || !p.track(server) {
-		p.drop(client)
-		return
-	}
-	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) { _, _ = io.Copy(dst, src); done <- struct{}{} }
-	go pipe(server, client)
-	go pipe(client, server)
-	<-done
-	p.drop(client)
-	p.drop(server)
-	<-done
-}
-
-// track registers a connection, or closes it at once while cut.
-func (p *cutProxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cut {
-		_ = c.Close()
-		return false
-	}
-	p.conns[c] = true
-	return true
-}
-
-func (p *cutProxy) drop(c net.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.conns, c)
-	_ = c.Close()
-}
-
-func (p *cutProxy) setCut(cut bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = cut
-	if cut {
-		for c := range p.conns {
-			_ = c.Close()
-			delete(p.conns, c)
-		}
-	}
-}
-
-// TestPostgresOutage: with PostgreSQL gone, /readyz and requests that need
-// the store answer 503 store_unavailable (no panic, no 500); once it is
-// back, the same server recovers by itself.
 func TestPostgresOutage(t *testing.T) {
 	dsn := os.Getenv(sqlstoretest.EnvPostgresDSN)
 	if dsn == "" {
@@ -122,10 +27,10 @@ func TestPostgresOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newCutProxy(t, u.Host)
+	proxy := sqlstoretest.NewNetProxy(t, u.Host)
 	schema := createSchema(t, dsn)
 	via := *u
-	via.Host = proxy.ln.Addr().String()
+	via.Host = proxy.Addr
 	q := via.Query()
 	q.Set("search_path", schema)
 	q.Set("connect_timeout", "5")
@@ -156,7 +61,7 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatalf("request before the outage: %d %s", code, body)
 	}
 
-	proxy.setCut(true)
+	proxy.Cut()
 	for range 3 { // every attempt, not just the first after the cut
 		if code, body, _ := get(t, h, "GET", "/readyz", "", nil); code != 503 || !strings.Contains(body, `"code":"store_unavailable"`) {
 			t.Fatalf("readyz during the outage: %d %s", code, body)
@@ -175,7 +80,7 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatalf("healthz during the outage: %d", code)
 	}
 
-	proxy.setCut(false)
+	proxy.Heal()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		code, _, _ := get(t, h, "GET", "/readyz", "", nil)

@@ -3,7 +3,6 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"os"
 	"sync"
@@ -14,133 +13,6 @@ import (
 	"github.com/passbridge/passbridge/storage/sqlstore"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
-
-// stallProxy forwards TCP connections to a server and can stall: hold
-// every byte in both directions, and every new connection, without closing
-// anything, as a partitioned network or a stuck proxy does.
-type stallProxy struct {
-	addr   string
-	target string
-	ln     net.Listener
-
-	mu      sync.Mutex
-	resumed chan struct{} // closed when the stall ends; nil when not stalled
-	conns   map[net.Conn]bool
-}
-
-func newStallProxy(t *testing.T, target string) *stallProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("proxy: %v", err)
-	}
-	p := &stallProxy{addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		_ = ln.Close()
-		p.resume()
-		p.mu.Lock()
-		for c := range p.conns {
-			_ = c.Close()
-		}
-		p.mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { p.serve(c) })
-		}
-	})
-	return p
-}
-
-func (p *stallProxy) serve(client net.Conn) {
-	p.track(client)
-	defer p.drop(client)
-	p.wait()
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	p.track(server)
-	defer p.drop(server)
-	done := make(chan struct{}, 2)
-	go func() { p.copy(server, client); done <- struct{}{} }()
-	go func() { p.copy(client, server); done <- struct{}{} }()
-	<-done
-}
-
-// copy copies src to dst, holding what it read while stalled.
-func (p *stallProxy) copy(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.wait()
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *stallProxy) track(c net.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.conns[c] = true
-}
-
-func (p *stallProxy) drop(c net.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.conns, c)
-	_ = c.Close()
-}
-
-// wait returns once the proxy is not stalled.
-func (p *stallProxy) wait() {
-	p.mu.Lock()
-	resumed := p.resumed
-	p.mu.Unlock()
-	if resumed != nil {
-		<-resumed
-	}
-}
-
-// stall holds everything until resume, or for d at most: without the fix
-// a call waits for the stall's end, and the test must end.
-func (p *stallProxy) stall(d time.Duration) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.resumed == nil {
-		p.resumed = make(chan struct{})
-		resumed := p.resumed
-		time.AfterFunc(d, func() {
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			if p.resumed == resumed {
-				close(resumed)
-				p.resumed = nil
-			}
-		})
-	}
-}
-
-// resume lets the held bytes and connections through.
-func (p *stallProxy) resume() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.resumed != nil {
-		close(p.resumed)
-		p.resumed = nil
-	}
-}
 
 // TestPostgresStallBoundedByContext: when the network to PostgreSQL stops
 // moving bytes, a call whose context ends is answered ErrUnavailable then,
@@ -163,8 +35,8 @@ func TestPostgresStallBoundedByContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newStallProxy(t, u.Host)
-	u.Host = p.addr
+	p := sqlstoretest.NewNetProxy(t, u.Host)
+	u.Host = p.Addr
 	// lib/pq sets connect_timeout's deadline on every connection it dials,
 	// cancel requests included: it must not undo the bounds.
 	q := u.Query()
@@ -229,7 +101,7 @@ func TestPostgresStallBoundedByContext(t *testing.T) {
 			}
 			before := idleOnly(t, s)
 
-			p.stall(stallFor)
+			p.Stall(stallFor)
 			callCtx, cancel := context.WithTimeout(ctx, timeout)
 			start := time.Now()
 			err := tt.call(callCtx, before)
@@ -247,7 +119,7 @@ func TestPostgresStallBoundedByContext(t *testing.T) {
 			if open := s.Stats().OpenConnections; open >= before {
 				t.Errorf("%d connections open after the stalled call, %d before; want the interrupted ones closed", open, before)
 			}
-			p.resume()
+			p.Heal()
 
 			for i := range 3 {
 				name := "After " + tt.name + string(rune('0'+i))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/passbridge/passbridge/provider/loadflow"
+	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
 
 // outageAnswer reports whether err is an answer passbridge may give while
@@ -87,7 +88,7 @@ func checkOutages(t *testing.T, w *World, res Result, outages []outage, limit ti
 
 // testCut cuts every connection between the instances and PostgreSQL
 // under load, refusing new ones for a while, then lets them through.
-func testCut(t *testing.T, w *World, cut *CutProxy, load *Load, p profile, tab *Table) {
+func testCut(t *testing.T, w *World, cut *sqlstoretest.NetProxy, load *Load, p profile, tab *Table) {
 	ctx := t.Context()
 	w.Ledger.Reset()
 	w.Watch.Take()
@@ -178,7 +179,7 @@ func testPostgresRestart(t *testing.T, p profile, tab *Table) {
 // database that stops answering without closing anything) under load:
 // requests must be answered 503 once the request timeout passes, never
 // hang, and service must come back by itself once the bytes flow again.
-func testStall(t *testing.T, w *World, cut *CutProxy, load *Load, p profile, tab *Table) {
+func testStall(t *testing.T, w *World, cut *sqlstoretest.NetProxy, load *Load, p profile, tab *Table) {
 	if !*long {
 		t.Skip("the stalled database runs in the long form only (make chaos)")
 	}
@@ -200,7 +201,7 @@ func testStall(t *testing.T, w *World, cut *CutProxy, load *Load, p profile, tab
 	for range p.Cuts {
 		time.Sleep(time.Second)
 		o := outage{from: time.Now()}
-		cut.Stall()
+		cut.Stall(0)
 		time.Sleep(p.CutRefuse + timeout)
 		cut.Heal()
 		o.to = time.Now()

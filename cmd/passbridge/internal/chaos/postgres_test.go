@@ -26,7 +26,7 @@ const (
 )
 
 // testPostgres runs the scenarios on three instances sharing one
-// PostgreSQL schema, reached through a CutProxy: several instances with
+// PostgreSQL schema, reached through a sqlstoretest.NetProxy: several instances with
 // each ceremony spread over them, kill -9, a cut connection, a stalled
 // database, bad input.
 func testPostgres(t *testing.T, p profile, tab *Table) {
@@ -36,7 +36,7 @@ func testPostgres(t *testing.T, p profile, tab *Table) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cut := NewCutProxy(t, u.Host)
+	cut := sqlstoretest.NewNetProxy(t, u.Host)
 	w := NewWorld(ctx, t, WorldConfig{Engine: "postgres", DatabaseURL: dsn, Via: cut.Addr, Instances: 3, RequestTimeout: "2s"})
 	w.Proxy.SetPin(SpreadPin)
 	load := w.NewLoad(ctx, t, w.Objects, p.UsersPerFlow, p.Workers, "chaos")

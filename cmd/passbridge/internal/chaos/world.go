@@ -42,7 +42,7 @@ type WorldConfig struct {
 	// PostgreSQL URL with its search_path, or sqlite://path).
 	Engine, DatabaseURL string
 	// Via, when set, is a host:port the instances reach PostgreSQL through
-	// instead of the URL's (a CutProxy).
+	// instead of the URL's (a sqlstoretest.NetProxy).
 	Via string
 	// Instances is the number of `passbridge serve` processes (1 for SQLite).
 	Instances int
