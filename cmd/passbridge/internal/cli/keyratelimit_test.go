@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
-	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
@@ -28,27 +25,9 @@ func TestServeAppliesKeyRateLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := sqlstoretest.Open(t, sqlstoretest.SQLite)
-			svc, err := ceremony.New(ceremony.Config{Store: st})
-			if err != nil {
-				t.Fatal(err)
-			}
 			cfg := config.Default()
 			cfg.KeyRateLimit, cfg.KeyRateLimitBurst = tc.rate, tc.burst
-			c := &cli{env: Env{Now: time.Now}}
-			masterKey := storage.RandomBytes(32)
-			log := slog.New(slog.DiscardHandler)
-			keys, err := signingKeys(t.Context(), st, masterKey, cfg.SigningAlg, time.Now, log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			deps, err := c.serverDeps(cfg, st, svc, keys, masterKey, log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv, err := provider.New(deps)
-			if err != nil {
-				t.Fatal(err)
-			}
+			srv := testServer(t, cfg, st)
 			secret, prefix := storage.NewSecret(storage.PrefixAdminKey)
 			if err := st.CreateAdminKey(t.Context(), storage.AdminKey{ID: storage.NewID(), Name: "ops", Prefix: prefix,
 				Hash: storage.HashSecret(secret), CreatedAt: time.Now()}); err != nil {

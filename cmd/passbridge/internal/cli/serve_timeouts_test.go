@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/cmd/passbridge/internal/config"
-	"github.com/passbridge/passbridge/provider"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore/sqlstoretest"
 )
@@ -30,27 +28,9 @@ func TestRequestTimeoutStuckDatabase(t *testing.T) {
 	const timeout = time.Second
 	db := databaseURL(t, sqlstoretest.Postgres)
 	st := openDB(t, db)
-	svc, err := ceremony.New(ceremony.Config{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := config.Default()
 	cfg.RateLimit, cfg.KeyRateLimit, cfg.RequestTimeout = 0, 0, timeout
-	c := &cli{env: Env{Now: time.Now}}
-	masterKey := storage.RandomBytes(32)
-	log := slog.New(slog.DiscardHandler)
-	keys, err := signingKeys(t.Context(), st, masterKey, cfg.SigningAlg, time.Now, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deps, err := c.serverDeps(cfg, st, svc, keys, masterKey, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := provider.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := testServer(t, cfg, st)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 
