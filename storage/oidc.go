@@ -199,6 +199,11 @@ type RefreshToken struct {
 // OIDCStore persists auth requests, codes and tokens.
 type OIDCStore interface {
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	// CreateAnsweredAuthRequest stores auth request r, done already (the
+	// browser's session satisfied it), with c, the code that answers it
+	// (its AuthRequestID is r's): both or neither (one statement on
+	// PostgreSQL). A taken ID is ErrAlreadyExists.
+	CreateAnsweredAuthRequest(ctx context.Context, r AuthRequest, c AuthCode) error
 	// GetAuthRequest returns an unexpired auth request.
 	GetAuthRequest(ctx context.Context, id string, now time.Time) (AuthRequest, error)
 	UpdateAuthRequest(ctx context.Context, id string, fn func(AuthRequest) (AuthRequest, error)) (AuthRequest, error)

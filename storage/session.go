@@ -56,6 +56,11 @@ type SessionStart struct {
 	// AuthRequestID names the auth request the sign-in completes; "" when
 	// it completes none (the provider's own pages).
 	AuthRequestID string
+	// Code, with AuthRequestID, is the code that answers that auth
+	// request, stored with the rest (its AuthRequestID is the request's):
+	// the provider redirects to the client with it at once, instead of
+	// through op's callback. nil when the callback mints the code.
+	Code *AuthCode
 }
 
 // Signing key states, in the order a key lives through them.

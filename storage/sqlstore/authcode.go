@@ -29,11 +29,15 @@ type authCodeRow struct {
 
 // CreateAuthCode stores a new code's digest for an existing auth request.
 func (s *Store) CreateAuthCode(ctx context.Context, c storage.AuthCode) error {
-	err := s.insert(ctx, qAuthCodeInsert, bytesArg(c.Hash), c.AuthRequestID, timeArg(c.CreatedAt), timeArg(c.ExpiresAt))
-	if err != nil {
+	if err := s.insert(ctx, qAuthCodeInsert, authCodeArgs(c.AuthRequestID, c)...); err != nil {
 		return fmt.Errorf("create auth code: %w", err)
 	}
 	return nil
+}
+
+// authCodeArgs are qAuthCodeInsert's arguments: code c of auth request id.
+func authCodeArgs(id string, c storage.AuthCode) []any {
+	return []any{bytesArg(c.Hash), id, timeArg(c.CreatedAt), timeArg(c.ExpiresAt)}
 }
 
 // ConsumeAuthCode marks a code that expires after now used and returns it;

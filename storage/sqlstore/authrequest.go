@@ -17,6 +17,9 @@ const authRequestColumns = `id, app_id, client_id, redirect_uri, scopes, state, 
 const (
 	qAuthRequestInsert = `INSERT INTO auth_requests (` + authRequestColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	// The code is stored only where the request was: none for a taken ID.
+	qAuthRequestInsertAnswered = `WITH ar AS (` + qAuthRequestInsert + ` RETURNING id)
+	INSERT INTO auth_codes (` + authCodeColumns + `) SELECT ?, id, ?, ? FROM ar`
 	qAuthRequestGet    = `SELECT ` + authRequestColumns + ` FROM auth_requests WHERE id = ? AND expires_at > ?`
 	qAuthRequestGetAny = `SELECT ` + authRequestColumns + ` FROM auth_requests WHERE id = ?`
 	qAuthRequestDelete = `DELETE FROM auth_requests WHERE id = ?`
@@ -101,13 +104,40 @@ func maxAgeArg(v *int64) any {
 
 // CreateAuthRequest stores a new auth request of an existing client.
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
-	err := s.insert(ctx, qAuthRequestInsert, r.ID, r.AppID, r.ClientID, r.RedirectURI, jsonText(r.Scopes),
+	if err := s.insert(ctx, qAuthRequestInsert, authRequestArgs(r)...); err != nil {
+		return fmt.Errorf("create auth request: %w", err)
+	}
+	return nil
+}
+
+// authRequestArgs are qAuthRequestInsert's arguments.
+func authRequestArgs(r storage.AuthRequest) []any {
+	return []any{r.ID, r.AppID, r.ClientID, r.RedirectURI, jsonText(r.Scopes),
 		r.State, r.Nonce, r.ResponseType, r.ResponseMode, r.CodeChallenge, r.CodeChallengeMethod,
 		jsonText(r.Prompt), maxAgeArg(r.MaxAge), r.LoginHint, jsonText(r.ACRValues), jsonText(r.UILocales),
 		r.HintSubject, r.Enroll, bytesArg(r.BrowserBinding), r.Done, r.UserID, r.Subject, r.DeviceID,
-		r.SessionID, timeArg(r.AuthTime), jsonText(r.AMR), r.ACR, timeArg(r.CreatedAt), timeArg(r.ExpiresAt))
+		r.SessionID, timeArg(r.AuthTime), jsonText(r.AMR), r.ACR, timeArg(r.CreatedAt), timeArg(r.ExpiresAt)}
+}
+
+// CreateAnsweredAuthRequest stores an auth request done already with the
+// code that answers it; see storage.OIDCStore. PostgreSQL writes both in
+// one statement, the code only where the request was stored; SQLite in a
+// transaction.
+func (s *Store) CreateAnsweredAuthRequest(ctx context.Context, r storage.AuthRequest, c storage.AuthCode) error {
+	var err error
+	if s.dialect == DialectPostgres {
+		err = s.insert(ctx, qAuthRequestInsertAnswered, append(authRequestArgs(r), bytesArg(c.Hash),
+			timeArg(c.CreatedAt), timeArg(c.ExpiresAt))...)
+	} else if err = s.warm(ctx, qAuthRequestInsert, qAuthCodeInsert); err == nil {
+		err = s.inTx(ctx, func(tx *Store) error {
+			if err := tx.insert(ctx, qAuthRequestInsert, authRequestArgs(r)...); err != nil {
+				return err
+			}
+			return tx.insert(ctx, qAuthCodeInsert, authCodeArgs(r.ID, c)...)
+		})
+	}
 	if err != nil {
-		return fmt.Errorf("create auth request: %w", err)
+		return fmt.Errorf("create answered auth request: %w", err)
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func (s *Store) StartSession(ctx context.Context, st storage.SessionStart) error
 	var err error
 	if s.dialect == DialectPostgres {
 		err = s.startSessionStatement(ctx, st)
-	} else if err = s.warm(ctx, qSignInUser, qAuthRequestComplete, qSessionReplace, qSessionInsert); err == nil {
+	} else if err = s.warm(ctx, qSignInUser, qAuthRequestComplete, qSessionReplace, qSessionInsert, qAuthCodeInsert); err == nil {
 		err = s.inTx(ctx, func(tx *Store) error { return tx.startSessionSteps(ctx, st) })
 	}
 	if err != nil {
@@ -69,6 +69,10 @@ func (s *Store) startSessionStatement(ctx context.Context, st storage.SessionSta
 	b.WriteString(`, s AS (INSERT INTO sessions (` + sessionColumns + `) SELECT ` + marks(len(values)) +
 		` FROM ` + gate + ` RETURNING id)`)
 	args = append(args, values...)
+	if st.Code != nil && st.AuthRequestID != "" {
+		b.WriteString(`, c AS (INSERT INTO auth_codes (` + authCodeColumns + `) SELECT ?, ?, ?, ? FROM ar)`)
+		args = append(args, authCodeArgs(st.AuthRequestID, *st.Code)...)
+	}
 	b.WriteString(` SELECT (SELECT status FROM u) AS status, (SELECT count(*) FROM s) AS written`)
 	var r struct {
 		Status  sql.NullString `db:"status"`
@@ -106,7 +110,10 @@ func (s *Store) startSessionSteps(ctx context.Context, st storage.SessionStart) 
 			return err
 		}
 	}
-	return s.insert(ctx, qSessionInsert, sessionArgs(se)...)
+	if err := s.insert(ctx, qSessionInsert, sessionArgs(se)...); err != nil || st.Code == nil || st.AuthRequestID == "" {
+		return err
+	}
+	return s.insert(ctx, qAuthCodeInsert, authCodeArgs(st.AuthRequestID, *st.Code)...)
 }
 
 // activeUser checks, inside a transaction, that an app's user exists and

@@ -15,7 +15,32 @@ func authCodeTests() []test {
 		{"Expired", testAuthCodeExpired},
 		{"DuplicateHash", testAuthCodeDuplicateHash},
 		{"OnePerAuthRequest", testAuthCodeOnePerRequest},
+		{"WithAnsweredRequest", testAuthCodeWithAnsweredRequest},
 	}
+}
+
+// An auth request the browser's session satisfied is stored with the code
+// that answers it: both or neither.
+func testAuthCodeWithAnsweredRequest(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	r := newAuthRequest(w.App.ID, w.Client.ID, w.User.ID, w.Device.ID, w.Session.ID)
+	c := newAuthCode(r.ID)
+	mustOK(t, s.CreateAnsweredAuthRequest(ctx, r, c), "create answered auth request")
+	requireAuthRequest(t, s, r, "answered AuthRequest")
+
+	// A taken ID: refused, and its code is not stored either.
+	dup := newAuthRequest(w.App.ID, w.Client.ID, w.User.ID, w.Device.ID, w.Session.ID)
+	dup.ID = r.ID
+	dupCode := newAuthCode(r.ID)
+	requireAlreadyExists(t, s.CreateAnsweredAuthRequest(ctx, dup, dupCode), "create an answered request with a taken id")
+	_, err := s.ConsumeAuthCode(ctx, dupCode.Hash, odd(0))
+	requireNotFound(t, err, "consume the refused request's code")
+	requireAuthRequest(t, s, r, "AuthRequest after a refused duplicate")
+
+	got, err := s.ConsumeAuthCode(ctx, c.Hash, odd(0))
+	mustOK(t, err, "consume the answer's code")
+	checkSame(t, "AuthCode", got, c)
 }
 
 // A code is issued once per auth request: a second one is refused, so a

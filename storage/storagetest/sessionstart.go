@@ -13,6 +13,7 @@ func signInTests() []test {
 	return []test{
 		{"StartSession", testStartSession},
 		{"StartSessionAlone", testStartSessionAlone},
+		{"StartSessionWithCode", testStartSessionWithCode},
 		{"StartSessionInactiveUser", testStartSessionInactiveUser},
 		{"StartSessionCompletedRequest", testStartSessionCompletedRequest},
 		{"StartSessionTakenHash", testStartSessionTakenHash},
@@ -90,6 +91,41 @@ func testStartSession(t *testing.T, s storage.Store) {
 	checkSame(t, "untouched Session", got, other)
 	requireAuthRequest(t, s, doneBy(r, se), "completed AuthRequest")
 	requireAuthRequest(t, s, neighbour, "untouched AuthRequest")
+}
+
+// A sign-in that answers its auth request at once stores the code with the
+// session; a refused one stores no code.
+func testStartSessionWithCode(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := activeWorld(t, s)
+	r := mustCreateAuthRequest(t, s, w.pendingAuthRequest())
+	se := newSession(w.App.ID, w.User.ID, w.Device.ID)
+	c := newAuthCode(r.ID)
+	mustOK(t, s.StartSession(ctx, storage.SessionStart{Session: se, AuthRequestID: r.ID, Code: &c}),
+		"start session with a code")
+	requireAuthRequest(t, s, doneBy(r, se), "completed AuthRequest")
+	got, err := s.ConsumeAuthCode(ctx, c.Hash, odd(0))
+	mustOK(t, err, "consume the sign-in's code")
+	checkSame(t, "AuthCode", got, c)
+
+	// The request is done now: a second sign-in is refused, with no code.
+	again := newSession(w.App.ID, w.User.ID, w.Device.ID)
+	c2 := newAuthCode(r.ID)
+	err = s.StartSession(ctx, storage.SessionStart{Session: again, AuthRequestID: r.ID, Code: &c2})
+	requireErrorIs(t, err, storage.ErrConflict, "start a second session for the request")
+	_, err = s.ConsumeAuthCode(ctx, c2.Hash, odd(0))
+	requireNotFound(t, err, "consume the refused sign-in's code")
+
+	// An inactive user: nothing written, no code.
+	pending := mustCreateAuthRequest(t, s, w.pendingAuthRequest())
+	setUserStatus(t, s, w.User, storage.UserInactive)
+	c3 := newAuthCode(pending.ID)
+	err = s.StartSession(ctx, storage.SessionStart{Session: newSession(w.App.ID, w.User.ID, w.Device.ID),
+		AuthRequestID: pending.ID, Code: &c3})
+	requireErrorIs(t, err, storage.ErrUserInactive, "start session of an inactive user with a code")
+	_, err = s.ConsumeAuthCode(ctx, c3.Hash, odd(0))
+	requireNotFound(t, err, "consume the inactive user's code")
+	requireAuthRequest(t, s, pending, "untouched AuthRequest")
 }
 
 // The provider's own pages start sessions that complete no auth request
