@@ -249,13 +249,37 @@ func testLoginPage(t *testing.T, store storage.Store) {
 		e.rp.none(t)
 	})
 
+	step(t, "a sign-in that expires during its ceremony", func(t *testing.T) {
+		tb.setPresence(t, false)
+		u, _ := e.authorizeURL(e.client, url.Values{"prompt": {"login"}})
+		tb.openLogin(t, u)
+		tb.waitFor(t, "window.pbConditionalPending === 1")
+		// The page asks the server nothing before a discoverable ceremony:
+		// past the auth request's 30 minutes, the ceremony runs and the
+		// completion is refused.
+		e.clock.Advance(31 * time.Minute)
+		tb.setPresence(t, true)
+		tb.do(t, "click", chromedp.Click(chromedp.ID("passkey")))
+		tb.arrive(t, e.issuer+"/login/complete")
+		tb.waitFor(t, `document.getElementById("error")`)
+		if p := tb.errorPage(t); p.Code != "auth_request_not_found" || p.Retry != "" {
+			t.Errorf("error page %+v, want auth_request_not_found without a retry link", p)
+		}
+		e.rp.none(t)
+	})
+
 	step(t, "an expired sign-in", func(t *testing.T) {
 		tb.setPresence(t, false)
 		u, _ := e.authorizeURL(e.client, url.Values{"prompt": {"login"}})
 		tb.openLogin(t, u)
 		tb.waitFor(t, "window.pbConditionalPending === 1")
-		// Past the auth request's 30 minutes.
-		e.clock.Advance(31 * time.Minute)
+		// Served again 2 s before the auth request's 30 minutes are up:
+		// the page's own clock runs out, and the button starts no
+		// ceremony.
+		e.clock.Advance(30*time.Minute - 2*time.Second)
+		tb.do(t, "reload", chromedp.Reload())
+		tb.waitFor(t, "window.pbConditionalPending === 1")
+		time.Sleep(2500 * time.Millisecond)
 		tb.do(t, "click", chromedp.Click(chromedp.ID("passkey")))
 		tb.waitFor(t, `document.querySelector("#message p")`)
 		if m := tb.message(t); m.Title != "This sign-in has expired" || !strings.Contains(m.Text, "Go back to Shop") {

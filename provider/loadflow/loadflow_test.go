@@ -105,9 +105,11 @@ func TestFlows(t *testing.T) {
 		loadflow.FlexAuth:     {"create_transaction", "authenticate_start", "authenticator", "authenticate_finish", "verify_nonce"},
 		loadflow.Discoverable: {"authenticate_start", "authenticator", "authenticate_finish", "verify_nonce"},
 		loadflow.BYOAuth:      {"authenticate_start", "authenticator", "authenticate_finish"},
-		loadflow.OIDC: {"authorize", "login_page", "login_ceremony", "authenticate_start", "authenticator",
-			"authenticate_finish", "login_complete", "callback", "token", "verify_id_token"},
-		loadflow.OIDCSSO: {"authorize", "login_page", "callback", "token", "verify_id_token"},
+		// The login page names the discoverable ceremony, and the sign-in
+		// (or the session, at /authorize) answers the client at once.
+		loadflow.OIDC: {"authorize", "login_page", "authenticate_start", "authenticator",
+			"authenticate_finish", "login_complete", "token", "verify_id_token"},
+		loadflow.OIDCSSO: {"authorize", "token", "verify_id_token"},
 	}
 	sqlstoretest.ForEach(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
 		w := newWorld(t, open(t))

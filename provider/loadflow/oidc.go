@@ -1,12 +1,14 @@
 package loadflow
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -135,7 +137,7 @@ func (u *oidcUser) signIn(ctx context.Context, rec Recorder, ceremony bool) erro
 			if !ceremony {
 				return stepErr(step, "the session did not satisfy the request: the page asks for a passkey")
 			}
-			next, err = u.loginCeremony(ctx, rec, next.Query().Get("auth_request_id"))
+			next, err = u.loginCeremony(ctx, rec, next.Query().Get("auth_request_id"), a.body)
 		} else if next, err = a.location(); err != nil {
 			err = stepErr(step, "%v", err)
 		}
@@ -165,6 +167,9 @@ func (u *oidcUser) signIn(ctx context.Context, rec Recorder, ceremony bool) erro
 	})
 	return err
 }
+
+// pageAppID finds the app of a login page that names its ceremony.
+var pageAppID = regexp.MustCompile(`data-app-id="([^"]+)"`)
 
 // stepOf names the step of a GET by its path.
 func stepOf(u *url.URL) string {
@@ -203,21 +208,26 @@ func codeOf302(u *url.URL, state string) (string, error) {
 }
 
 // loginCeremony does what the login page's script does: asks which
-// ceremony to run, runs it through the Flex client API on the issuer's
-// origin, and posts the nonce; it returns where the post redirects.
-func (u *oidcUser) loginCeremony(ctx context.Context, rec Recorder, id string) (*url.URL, error) {
-	a, err := do(ctx, u.http, rec, request{step: "login_ceremony", method: http.MethodGet,
-		url: u.c.base + "/login/ceremony?auth_request_id=" + url.QueryEscape(id), want: http.StatusOK})
-	if err != nil {
-		return nil, err
-	}
+// ceremony to run (unless the page says: a discoverable authentication),
+// runs it through the Flex client API on the issuer's origin, and posts
+// the nonce; it returns where the post redirects.
+func (u *oidcUser) loginCeremony(ctx context.Context, rec Recorder, id string, page []byte) (*url.URL, error) {
 	var info struct {
 		AppID         string  `json:"app_id"`
 		Mode          string  `json:"mode"`
 		TransactionID *string `json:"transaction_id"`
 	}
-	if err := json.Unmarshal(a.body, &info); err != nil || info.AppID == "" {
-		return nil, stepErr("login_ceremony", "answer is not the expected json")
+	if m := pageAppID.FindSubmatch(page); m != nil && bytes.Contains(page, []byte(`data-ceremony="discoverable"`)) {
+		info.AppID, info.Mode = string(m[1]), "authenticate"
+	} else {
+		a, err := do(ctx, u.http, rec, request{step: "login_ceremony", method: http.MethodGet,
+			url: u.c.base + "/login/ceremony?auth_request_id=" + url.QueryEscape(id), want: http.StatusOK})
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(a.body, &info); err != nil || info.AppID == "" {
+			return nil, stepErr("login_ceremony", "answer is not the expected json")
+		}
 	}
 	if info.Mode != "authenticate" {
 		return nil, stepErr("login_ceremony", "mode %q, want authenticate", info.Mode)
@@ -231,7 +241,7 @@ func (u *oidcUser) loginCeremony(ctx context.Context, rec Recorder, id string) (
 		return nil, err
 	}
 	form := url.Values{"auth_request_id": {id}, "nonce": {nonce}}
-	a, err = do(ctx, u.http, rec, request{step: "login_complete", method: http.MethodPost, url: u.c.base + "/login/complete",
+	a, err := do(ctx, u.http, rec, request{step: "login_complete", method: http.MethodPost, url: u.c.base + "/login/complete",
 		body: []byte(form.Encode()), ctype: "application/x-www-form-urlencoded", origin: u.c.issuer, want: http.StatusFound})
 	if err != nil {
 		return nil, err

@@ -186,11 +186,17 @@ func (h *Handler) page(c *gin.Context) {
 			return
 		}
 	}
+	hint := oidcp.HintedSubject(req.AuthRequest)
 	h.render(c, http.StatusOK, "login.html", req, pageData{
 		AuthRequestID: req.ID,
 		AppID:         req.AppID,
-		LoginHint:     oidcp.HintedSubject(req.AuthRequest),
-		DeviceBound:   oidcp.RequiredACR(req.AuthRequest, req.client) == oidcp.ACRPhishingResistantHardware,
+		LoginHint:     hint,
+		// What GET /login/ceremony would answer when it needs no write: a
+		// request that names no user and enrols none gets the
+		// discoverable ceremony, which the page runs without asking.
+		Discoverable: hint == "" && !req.Enroll,
+		ExpiresIn:    max(0, int64(req.ExpiresAt.Sub(h.now())/time.Second)),
+		DeviceBound:  oidcp.RequiredACR(req.AuthRequest, req.client) == oidcp.ACRPhishingResistantHardware,
 	})
 }
 
@@ -298,7 +304,8 @@ type completeForm struct {
 }
 
 // complete redeems the ceremony's nonce and completes the auth request:
-// POST /login/complete → 302 to op's callback.
+// POST /login/complete → 302 to the client's redirect_uri with the code
+// (or to op's callback, for an answer that is not a redirect).
 func (h *Handler) complete(c *gin.Context) {
 	ctx := c.Request.Context()
 	var f completeForm
@@ -354,13 +361,16 @@ func (h *Handler) complete(c *gin.Context) {
 	}
 	proof := oidcp.Proof{UserID: n.UserID, Subject: n.ExternalID, DeviceID: n.DeviceID,
 		UserVerified: n.UserVerified, BackupEligible: n.BackupEligible}
-	err = h.provider.SignIn(ctx, c.Writer, c.Request, req.AuthRequest, req.client, proof)
+	next, err := h.provider.SignIn(ctx, c.Writer, c.Request, req.AuthRequest, req.client, proof)
 	switch {
 	case errors.Is(err, oidcp.ErrUnmet):
 		h.provider.Fail(c.Writer, c.Request, req.AuthRequest, oidcp.ErrUnmetAuthenticationRequirements(
 			"the passkey used does not meet the authentication requirements of this sign-in"))
 		return
 	case errors.Is(err, oidcp.ErrAlreadyDone):
+		// Completed meanwhile (another tab): the callback answers it,
+		// once.
+		next = h.provider.CallbackURL(ctx, req.ID)
 	case errors.Is(err, oidcp.ErrUserInactive):
 		h.respondErrorFor(c, errUserInactive, req)
 		return
@@ -368,7 +378,7 @@ func (h *Handler) complete(c *gin.Context) {
 		h.respondError(c, h.internal(ctx, "sign in", err))
 		return
 	}
-	c.Redirect(http.StatusFound, h.provider.CallbackURL(ctx, req.ID))
+	c.Redirect(http.StatusFound, next)
 }
 
 // loggedOut is where end_session sends a browser whose client gave no

@@ -35,6 +35,13 @@ type pageData struct {
 	// RetryURL is the sign-in page again, on an error page whose sign-in
 	// may still succeed with another try (another passkey, a fresh nonce).
 	RetryURL string
+	// Discoverable marks a sign-in page whose ceremony is the
+	// discoverable authentication, which its script starts without
+	// asking GET /login/ceremony.
+	Discoverable bool
+	// ExpiresIn is how many seconds the page's sign-in has left: the
+	// script starts no discoverable ceremony after that.
+	ExpiresIn int64
 	// DeviceBound marks a sign-in that only a device-bound passkey (not
 	// synced: a security key, some platform authenticators) can complete
 	// (acr phrh): the page says so before the person picks one.

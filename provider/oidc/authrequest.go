@@ -106,9 +106,11 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		}
 	}
 	// The browser's session decides SSO here, before the request is
-	// stored: a request it satisfies is stored done, and the login page
-	// only sends the browser on to the callback. Nothing is read when the
-	// request forces a ceremony or the browser holds no session cookie.
+	// stored: a request it satisfies is stored done, with its code when
+	// it is answered at once (op then redirects straight to the client,
+	// see loginURLFor), else the login page only sends the browser on to
+	// the callback. Nothing is read when the request forces a ceremony or
+	// the browser holds no session cookie.
 	var sess *storage.Session
 	if !ForcesCeremony(r) {
 		if sess, err = s.browserSession(ctx, info, client.AppID, now); err != nil {
@@ -118,6 +120,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	switch {
 	case SessionSatisfies(r, client, sess, now):
 		markDone(&r, *sess)
+		if answersAtOnce(r) {
+			return s.createAnswered(ctx, r, info)
+		}
 	case slices.Contains(r.Prompt, oidc.PromptNone):
 		// No page may be shown.
 		return nil, oidc.ErrLoginRequired().WithDescription("the user must sign in")

@@ -11,13 +11,14 @@ import (
 
 // The statement budget of the OIDC flows on PostgreSQL, counted at the
 // driver on the store serve builds, once the caches are warm. A sign-in
-// is authorize → login page → ceremony → complete → callback → token
-// exchange by a confidential client; an SSO sign-in is the same
-// satisfied by the browser's session. Over budget fails with the
-// statements listed; under budget asks for the budget to be lowered.
+// is authorize → login page → ceremony → complete (which redirects to the
+// client with the code) → token exchange by a confidential client; an SSO
+// sign-in is authorize (which redirects to the client with the code) →
+// token exchange. Over budget fails with the statements listed; under
+// budget asks for the budget to be lowered.
 const (
-	budgetSignIn = 14
-	budgetSSO    = 7
+	budgetSignIn = 12
+	budgetSSO    = 4
 )
 
 func TestStatementBudget(t *testing.T) {

@@ -125,7 +125,7 @@ func (s *opStorage) getClient(ctx context.Context, id string) (*client, error) {
 			return oidc.ErrInvalidClient().WithDescription("unknown client")
 		})
 	}
-	return &client{Client: c, loginURL: s.loginURL, idTokenTTL: s.cfg.IDTokenTTL}, nil
+	return &client{Client: c, loginURL: s.loginURLFor(ctx), idTokenTTL: s.cfg.IDTokenTTL}, nil
 }
 
 // AuthorizeClientIDSecret checks a client secret (client_secret_basic or

@@ -13,8 +13,9 @@ import (
 )
 
 // What the login page needs of the provider. The page never mints codes or
-// tokens: it marks an auth request done and sends the browser to op's
-// callback, which does.
+// tokens: SignIn completes an auth request, with its code when it is
+// answered at once (see answer.go), and the page sends the browser where
+// SignIn says: to the client, or to op's callback, which mints the code.
 
 // Cookies are the provider's cookie settings.
 func (p *Provider) Cookies() web.Cookies { return p.cookies }
@@ -65,28 +66,44 @@ var ErrUnmet = errors.New("the passkey does not meet the sign-in's requirements"
 // checks that the ceremony meets the acr and user verification the request
 // and the client demand, replaces the browser's session with the app by a
 // new one (a new cookie on w; sid, auth_time, acr and amr of this
-// ceremony), and marks the request done.
-func (p *Provider) SignIn(ctx context.Context, w http.ResponseWriter, req *http.Request, r storage.AuthRequest, c storage.Client, proof Proof) error {
+// ceremony), and marks the request done, storing its code when it is
+// answered at once. It returns where the browser goes next: the client's
+// redirect_uri with the code, or op's callback.
+func (p *Provider) SignIn(ctx context.Context, w http.ResponseWriter, req *http.Request, r storage.AuthRequest, c storage.Client, proof Proof) (string, error) {
 	if !ACRSatisfies(ACR(proof.BackupEligible), requiredACR(r, c)) || (c.RequireUV && !proof.UserVerified) {
-		return ErrUnmet
+		return "", ErrUnmet
 	}
-	return p.startSession(ctx, w, req, r.AppID, r.ID, proof)
+	if !answersAtOnce(r) {
+		if err := p.startSession(ctx, w, req, r.AppID, r.ID, proof, nil); err != nil {
+			return "", err
+		}
+		return p.CallbackURL(ctx, r.ID), nil
+	}
+	a, err := p.storage.newAnswer(r)
+	if err != nil {
+		return "", err
+	}
+	if err := p.startSession(ctx, w, req, r.AppID, r.ID, proof, &a.row); err != nil {
+		return "", err
+	}
+	return a.url, nil
 }
 
 // NewSession signs the browser in to app appID with a fresh ceremony, for
 // the provider's own pages (the account page): the browser's session with
 // the app is replaced by a new one (a new cookie on w).
 func (p *Provider) NewSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID string, proof Proof) error {
-	return p.startSession(ctx, w, req, appID, "", proof)
+	return p.startSession(ctx, w, req, appID, "", proof, nil)
 }
 
 // startSession stores a session of a fresh ceremony in place of the
 // browser's session with the app, completing auth request authRequestID
-// (if set) with it, in one store write (StartSession), and only then sets
+// (if set) with it and storing its code (if set), in one store write
+// (StartSession), and only then sets
 // the cookie. A user deactivated (or deleted) since the ceremony's nonce
 // was redeemed gets no session: the write checks the user, and holds it
 // until it is done, so that a deactivation lands wholly before or after.
-func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID, authRequestID string, proof Proof) error {
+func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, req *http.Request, appID, authRequestID string, proof Proof, code *storage.AuthCode) error {
 	now := p.storage.clock()
 	cookie := p.cookies.NewSessionValue()
 	st := storage.SessionStart{
@@ -98,6 +115,7 @@ func (p *Provider) startSession(ctx context.Context, w http.ResponseWriter, req 
 		// The old session goes by its cookie's digest: no need to read it.
 		Replaces:      p.cookies.Session(req, appID),
 		AuthRequestID: authRequestID,
+		Code:          code,
 	}
 	err := p.store.StartSession(ctx, st)
 	switch {

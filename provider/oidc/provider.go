@@ -122,6 +122,7 @@ func New(deps Deps) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: derive the token key: %w", err)
 	}
+	st.codes, st.encoder = op.NewAESCrypto([32]byte(cryptoKey)), oidc.NewEncoder()
 	opCfg := &op.Config{
 		CryptoKey:                [32]byte(cryptoKey),
 		DefaultLogoutRedirectURI: issuer + "/logged-out",

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -26,6 +27,11 @@ type opStorage struct {
 	log      *slog.Logger
 	loginURL func(authRequestID string) string
 	remote   *remoteKeys
+	// codes mints codes as op does (op's AES with the same key), for the
+	// requests answered at once (see answer.go); encoder writes the
+	// answer's parameters as op does.
+	codes   op.Crypto
+	encoder httphelper.Encoder
 }
 
 var (
@@ -54,6 +60,9 @@ type requestInfo struct {
 	signedCreate    bool
 	// implicit is an implicit client's request as withImplicit verified it.
 	implicit *implicitRequest
+	// answered is the auth request /authorize stored answered (see
+	// createAnswered), and answerURL the redirect that answers it.
+	answered, answerURL string
 }
 
 type requestInfoKey struct{}

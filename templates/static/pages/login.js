@@ -1,7 +1,8 @@
 // The sign-in page's script (DESIGN §6). It asks GET /login/ceremony which
-// ceremony to run, runs it through the Flex client API with the browser SDK,
-// and posts the nonce to /login/complete, which sends the browser on to the
-// app.
+// ceremony to run (unless the page says already: a discoverable
+// authentication, which needs no transaction), runs it through the Flex
+// client API with the browser SDK, and posts the nonce to /login/complete,
+// which sends the browser on to the app.
 //
 // Two ways in: the "Sign in with a passkey" button, and, where the browser
 // offers it and the request names no user, the passkey autofill of the
@@ -40,6 +41,10 @@ const { authRequestId, issuer, accent } = main.dataset;
 const appName = main.dataset.appName || "this app";
 const loginHint = main.dataset.loginHint || "";
 const enrol = main.dataset.mode === "register";
+// When the sign-in expires, on the page's own clock (seconds since it was
+// served): GET /login/ceremony would say so, the discoverable ceremony the
+// page starts without asking checks this instead.
+const expiresAt = main.dataset.expiresIn ? performance.now() + Number(main.dataset.expiresIn) * 1000 : Infinity;
 
 // What the page says, by situation: a title, what to do, and whether the
 // sign-in can still go on from this page (final: it cannot).
@@ -178,8 +183,15 @@ function setPageBusy(busy) {
 
 // ---- Calls ----
 
-/** GET /login/ceremony: {app_id, mode, transaction_id}. */
+/** GET /login/ceremony: {app_id, mode, transaction_id}; the page's own
+ * answer when it carries one (the discoverable authentication). */
 async function ceremonyInfo(signal) {
+  if (main.dataset.ceremony === "discoverable" && main.dataset.appId) {
+    if (performance.now() >= expiresAt) {
+      throw new PageError("expired");
+    }
+    return { app_id: main.dataset.appId, mode: "authenticate", transaction_id: null };
+  }
   const query = new URLSearchParams({ auth_request_id: authRequestId });
   const name = displayName?.value.trim();
   if (name) {
