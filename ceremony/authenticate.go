@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -43,7 +42,14 @@ func (s *Service) FinishFlexAuthentication(ctx context.Context, app storage.App,
 	}
 	now := s.clock()
 	scope := handshakeScope{flow: storage.FlowFlex, kind: storage.KindAuthenticate, transactionID: transactionID}
-	h, err := s.flexHandshake(ctx, app, handshakeID, scope, now)
+	key, err := flexKey(handshakeID)
+	var (
+		h    storage.Handshake
+		cred *storage.Credential
+	)
+	if err == nil {
+		h, cred, err = s.assertionHandshake(ctx, app, key, scope, parsed.RawID, now)
+	}
 	if err != nil {
 		if transactionID != "" {
 			// Say what is wrong with the transaction, if anything is,
@@ -61,7 +67,7 @@ func (s *Service) FinishFlexAuthentication(ctx context.Context, app storage.App,
 		// pending is the commit's to check.
 		t = &storage.Transaction{ID: transactionID, UserID: h.UserID}
 	}
-	return s.finishAuthentication(ctx, app, h, t, "", parsed, true)
+	return s.finishAuthentication(ctx, app, h, cred, t, "", parsed, true)
 }
 
 // StartAuthentication begins a start/finish authentication, bound to
@@ -94,11 +100,15 @@ func (s *Service) FinishAuthentication(ctx context.Context, app storage.App, ext
 		return Result{}, err
 	}
 	scope := handshakeScope{flow: storage.FlowStartFinish, kind: storage.KindAuthenticate}
-	h, err := s.challengeHandshake(ctx, app, parsed.Response.CollectedClientData.Challenge, scope, s.clock())
+	key, err := challengeKey(parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.finishAuthentication(ctx, app, h, nil, externalID, parsed, false)
+	h, cred, err := s.assertionHandshake(ctx, app, key, scope, parsed.RawID, s.clock())
+	if err != nil {
+		return Result{}, err
+	}
+	return s.finishAuthentication(ctx, app, h, cred, nil, externalID, parsed, false)
 }
 
 // beginBound starts an authentication of u: allowCredentials lists its
@@ -158,8 +168,9 @@ type asserted struct {
 }
 
 // verifyAssertion runs WebAuthn L3 §7.2 on a parsed assertion against its
-// handshake and the stored credential. It changes nothing.
-func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storage.Handshake, wantExternalID string, parsed *protocol.ParsedCredentialAssertionData) (asserted, error) {
+// handshake and the stored credential (read with the handshake; nil
+// when the app has none of that ID). It changes nothing.
+func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storage.Handshake, stored *storage.Credential, wantExternalID string, parsed *protocol.ParsedCredentialAssertionData) (asserted, error) {
 	session, err := sessionOf(h)
 	if err != nil {
 		return asserted{}, err
@@ -200,7 +211,31 @@ func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storag
 		return wu
 	}
 	if h.UserID != "" {
-		u, devices, err := s.activeUserWithDevices(ctx, app, h.UserID)
+		var (
+			u       storage.User
+			devices []storage.Device
+			// others are the handshake's other allowed credential IDs,
+			// presented by ID only (see below).
+			others [][]byte
+		)
+		if stored != nil && stored.Device.UserID == h.UserID {
+			// The asserted credential is the user's (step 6), and the
+			// only one verification looks at: the user's other passkeys
+			// are not read. The library also checks that the user owns
+			// every credential the handshake allowed; that list is the
+			// handshake's own, made of this user's passkeys when it
+			// began, so it holds, and those are presented by ID only.
+			u, devices, err = activeWithDevices(stored.User, []storage.Device{stored.Device}, nil)
+			for _, id := range session.AllowedCredentialIDs {
+				if !bytes.Equal(id, stored.Device.CredentialID) {
+					others = append(others, id)
+				}
+			}
+		} else {
+			// Not the user's: the user is read for the refusal their
+			// state calls for (unknown, inactive, another user).
+			u, devices, err = s.activeUserWithDevices(ctx, app, h.UserID)
+		}
 		if err != nil {
 			return asserted{}, err
 		}
@@ -208,6 +243,9 @@ func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storag
 			return asserted{}, newError(CodeHandshakeNotFound, "no authentication of this user matches the response", nil)
 		}
 		wu := prepare(u, devices)
+		for _, id := range others {
+			wu.creds = append(wu.creds, webauthn.Credential{ID: id})
+		}
 		if found.device.ID == "" {
 			// WebAuthn L3 §7.2 step 6: the credential must be one of
 			// the user's; another user's or an unknown one is refused.
@@ -221,7 +259,7 @@ func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storag
 		if len(parsed.Response.UserHandle) == 0 {
 			return asserted{}, failed(reasonNoUserHandle, nil)
 		}
-		handler := s.discoverableUser(ctx, app, prepare, &failure)
+		handler := discoverableUser(stored, prepare, &failure)
 		validate = func() (err error) {
 			_, cred, err = w.ValidatePasskeyLogin(handler, session, parsed)
 			return err
@@ -248,22 +286,17 @@ func (s *Service) verifyAssertion(ctx context.Context, app storage.App, h storag
 }
 
 // discoverableUser is the go-webauthn handler that finds the user of a
-// discoverable assertion (WebAuthn L3 §7.2 step 6: by user handle). It loads
-// only the asserted credential, which is all a discoverable ceremony checks.
-// On failure it returns an untyped nil user, as the library tests the
-// interface against nil, and records why in *failure (a store error is an
-// internal failure, not the client's).
-func (s *Service) discoverableUser(ctx context.Context, app storage.App, prepare func(storage.User, []storage.Device) *waUser, failure *error) webauthn.DiscoverableUserHandler {
+// discoverable assertion (WebAuthn L3 §7.2 step 6: by user handle): the
+// asserted credential cred, read with the handshake, is all a discoverable
+// ceremony checks. On failure it returns an untyped nil user, as the
+// library tests the interface against nil, and records why in *failure.
+func discoverableUser(cred *storage.Credential, prepare func(storage.User, []storage.Device) *waUser, failure *error) webauthn.DiscoverableUserHandler {
 	return func(rawID, userHandle []byte) (webauthn.User, error) {
-		d, u, err := s.store.GetDeviceWithUser(ctx, app.ID, rawID)
-		if errors.Is(err, storage.ErrNotFound) {
-			*failure = failed(reasonUnknownPasskey, err)
+		if cred == nil || !bytes.Equal(cred.Device.CredentialID, rawID) {
+			*failure = failed(reasonUnknownPasskey, storage.ErrNotFound)
 			return nil, *failure
 		}
-		if err != nil {
-			*failure = fmt.Errorf("get device: %w", err)
-			return nil, *failure
-		}
+		d, u := cred.Device, cred.User
 		// The user handle must be the credential's user's (WebAuthn L3
 		// §7.2 step 6).
 		if !bytes.Equal(u.Handle, userHandle) {

@@ -2,9 +2,11 @@ package ceremony_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/passbridge/passbridge/ceremony"
 	"github.com/passbridge/passbridge/ceremony/softauthn"
 	"github.com/passbridge/passbridge/storage"
 	"github.com/passbridge/passbridge/storage/sqlstore"
@@ -95,6 +97,44 @@ func TestDiscoverableAuthentication(t *testing.T) {
 		}
 		if got := e.authenticate(alice, "").User.ExternalID; got != "alice" {
 			t.Fatalf("alice authenticated as %q", got)
+		}
+	})
+}
+
+// A user with several passkeys signs in with any of them: the handshake
+// allows them all, the finish reads only the one asserted. One removed
+// since the start no longer signs in, and does not stop another from
+// doing so.
+func TestBoundAuthenticationOfSeveralPasskeys(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, open func(testing.TB) *sqlstore.Store) {
+		e := newEnv(t, open(t))
+		keys := []*softauthn.Authenticator{softauthn.New(softauthn.Options{}), softauthn.New(softauthn.Options{}), softauthn.New(softauthn.Options{})}
+		var regs []ceremony.Result
+		for _, a := range keys {
+			regs = append(regs, e.register(a, "dana"))
+		}
+		for i, a := range keys {
+			if res := e.authenticate(a, "dana"); res.Device.ID != regs[i].Device.ID {
+				t.Fatalf("passkey %d signed in as device %s, want %s", i, res.Device.ID, regs[i].Device.ID)
+			}
+		}
+		removed, kept := e.prepareAuthenticate(keys[0], "dana"), e.prepareAuthenticate(keys[1], "dana")
+		if allow := options(t, kept.hs)["allowCredentials"].([]any); len(allow) != 3 {
+			t.Fatalf("allowCredentials = %v, want the user's three passkeys", allow)
+		}
+		if err := e.store.DeleteDevice(e.ctx, e.app.ID, regs[0].Device.ID); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.svc.FinishFlexAuthentication(e.ctx, e.app, kept.txID, kept.hs.ID, kept.response)
+		if err != nil {
+			t.Fatalf("a kept passkey after another was removed: %v", err)
+		}
+		if res.Device.ID != regs[1].Device.ID || res.User.ExternalID != "dana" {
+			t.Fatalf("signed in as %s/%s, want %s/dana", res.Device.ID, res.User.ExternalID, regs[1].Device.ID)
+		}
+		_, err = e.svc.FinishFlexAuthentication(e.ctx, e.app, removed.txID, removed.hs.ID, removed.response)
+		if ce := wantCode(t, err, ceremony.CodeVerificationFailed); !strings.Contains(ce.Message, "not allowed") {
+			t.Fatalf("the removed passkey: %v", ce)
 		}
 	})
 }

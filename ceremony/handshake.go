@@ -50,13 +50,54 @@ func (s *Service) saveHandshake(ctx context.Context, st storage.Store, app stora
 
 // flexHandshake reads (without consuming) the handshake a Flex finish names.
 func (s *Service) flexHandshake(ctx context.Context, app storage.App, id string, scope handshakeScope, now time.Time) (storage.Handshake, error) {
+	key, err := flexKey(id)
+	if err != nil {
+		return storage.Handshake{}, err
+	}
+	return s.readHandshake(ctx, app, key, scope, now)
+}
+
+// challengeHandshake reads (without consuming) the handshake whose challenge
+// the response's clientDataJSON carries: how the start/finish API finds the
+// ceremony a finish belongs to.
+func (s *Service) challengeHandshake(ctx context.Context, app storage.App, challenge string, scope handshakeScope, now time.Time) (storage.Handshake, error) {
+	key, err := challengeKey(challenge)
+	if err != nil {
+		return storage.Handshake{}, err
+	}
+	return s.readHandshake(ctx, app, key, scope, now)
+}
+
+// flexKey checks the handshake ID a Flex finish names.
+func flexKey(id string) (storage.HandshakeKey, error) {
 	if id == "" {
-		return storage.Handshake{}, invalid("handshake_id is required")
+		return storage.HandshakeKey{}, invalid("handshake_id is required")
 	}
 	if checkID("handshake_id", id) != nil {
-		return storage.Handshake{}, ErrHandshakeNotFound
+		return storage.HandshakeKey{}, ErrHandshakeNotFound
 	}
-	h, err := s.store.GetHandshake(ctx, app.ID, id, now)
+	return storage.HandshakeKey{ID: id}, nil
+}
+
+// challengeKey checks the challenge a start/finish API finish names.
+func challengeKey(challenge string) (storage.HandshakeKey, error) {
+	if challenge == "" || len(challenge) > maxChallengeChars {
+		return storage.HandshakeKey{}, ErrHandshakeNotFound
+	}
+	return storage.HandshakeKey{Challenge: challenge}, nil
+}
+
+// readHandshake reads the handshake key names, which must be of scope.
+func (s *Service) readHandshake(ctx context.Context, app storage.App, key storage.HandshakeKey, scope handshakeScope, now time.Time) (storage.Handshake, error) {
+	var (
+		h   storage.Handshake
+		err error
+	)
+	if key.ID != "" {
+		h, err = s.store.GetHandshake(ctx, app.ID, key.ID, now)
+	} else {
+		h, err = s.store.GetHandshakeByChallenge(ctx, app.ID, key.Challenge, now)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Handshake{}, ErrHandshakeNotFound
 	}
@@ -66,21 +107,19 @@ func (s *Service) flexHandshake(ctx context.Context, app storage.App, id string,
 	return h, scope.check(h)
 }
 
-// challengeHandshake reads (without consuming) the handshake whose challenge
-// the response's clientDataJSON carries: how the start/finish API finds the
-// ceremony a finish belongs to.
-func (s *Service) challengeHandshake(ctx context.Context, app storage.App, challenge string, scope handshakeScope, now time.Time) (storage.Handshake, error) {
-	if challenge == "" || len(challenge) > maxChallengeChars {
-		return storage.Handshake{}, ErrHandshakeNotFound
-	}
-	h, err := s.store.GetHandshakeByChallenge(ctx, app.ID, challenge, now)
+// assertionHandshake reads (without consuming) the handshake an
+// authentication's finish names, which must be of scope, with the app's
+// device of the asserted credential and its user (nil when there is
+// none), in one store read.
+func (s *Service) assertionHandshake(ctx context.Context, app storage.App, key storage.HandshakeKey, scope handshakeScope, credentialID []byte, now time.Time) (storage.Handshake, *storage.Credential, error) {
+	h, cred, err := s.store.GetAssertionHandshake(ctx, app.ID, key, credentialID, now)
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Handshake{}, ErrHandshakeNotFound
+		return storage.Handshake{}, nil, ErrHandshakeNotFound
 	}
 	if err != nil {
-		return storage.Handshake{}, fmt.Errorf("get handshake: %w", err)
+		return storage.Handshake{}, nil, fmt.Errorf("get handshake: %w", err)
 	}
-	return h, scope.check(h)
+	return h, cred, scope.check(h)
 }
 
 // check reports ErrHandshakeNotFound for a handshake that belongs to another

@@ -19,8 +19,8 @@ var errSignCountRegressed = errors.New("sign count regressed")
 // and, only if it passes, commits everything it changes at once: the device
 // (sign count, flags, usage), the user (login count), the handshake
 // consumed, the transaction completed (bound Flex) and the nonce (Flex).
-func (s *Service) finishAuthentication(ctx context.Context, app storage.App, h storage.Handshake, t *storage.Transaction, wantExternalID string, parsed *protocol.ParsedCredentialAssertionData, withNonce bool) (Result, error) {
-	a, err := s.verifyAssertion(ctx, app, h, wantExternalID, parsed)
+func (s *Service) finishAuthentication(ctx context.Context, app storage.App, h storage.Handshake, cred *storage.Credential, t *storage.Transaction, wantExternalID string, parsed *protocol.ParsedCredentialAssertionData, withNonce bool) (Result, error) {
+	a, err := s.verifyAssertion(ctx, app, h, cred, wantExternalID, parsed)
 	if err != nil {
 		return Result{}, err
 	}

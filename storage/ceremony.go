@@ -81,6 +81,20 @@ type Nonce struct {
 	ExpiresAt      time.Time
 }
 
+// HandshakeKey names a handshake: by ID (a Flex finish), or by challenge
+// when ID is "" (a start/finish API finish, which names it through the
+// response's clientDataJSON).
+type HandshakeKey struct {
+	ID, Challenge string
+}
+
+// Credential is a device with its user, as an assertion's credential ID
+// finds them.
+type Credential struct {
+	Device Device
+	User   User
+}
+
 // CeremonyStore persists transactions, handshakes and nonces.
 type CeremonyStore interface {
 	CreateTransaction(ctx context.Context, t Transaction) error
@@ -95,6 +109,13 @@ type CeremonyStore interface {
 	GetHandshake(ctx context.Context, appID, id string, now time.Time) (Handshake, error)
 	// GetHandshakeByChallenge returns an unexpired handshake by its challenge.
 	GetHandshakeByChallenge(ctx context.Context, appID, challenge string, now time.Time) (Handshake, error)
+	// GetAssertionHandshake returns an unexpired handshake without
+	// consuming it — by its ID, or when key.ID is "" by its challenge —
+	// and, in the same read, the app's device whose credential ID is
+	// credentialID with its user: what an authentication's finish needs.
+	// The credential is nil when the app has no such device; ErrNotFound
+	// means no such handshake.
+	GetAssertionHandshake(ctx context.Context, appID string, key HandshakeKey, credentialID []byte, now time.Time) (Handshake, *Credential, error)
 	// ConsumeHandshake deletes an unexpired handshake and returns it.
 	ConsumeHandshake(ctx context.Context, appID, id string, now time.Time) (Handshake, error)
 

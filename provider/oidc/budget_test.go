@@ -17,7 +17,7 @@ import (
 // token exchange. Over budget fails with the statements listed; under
 // budget asks for the budget to be lowered.
 const (
-	budgetSignIn = 12
+	budgetSignIn = 11
 	budgetSSO    = 4
 )
 

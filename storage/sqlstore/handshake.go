@@ -83,3 +83,52 @@ func (s *Store) getHandshake(ctx context.Context, op, query string, args ...any)
 	}
 	return r.handshake(), nil
 }
+
+// The handshake of an authentication's finish, by ID or by challenge,
+// with the asserted credential's device and user when the app has one
+// (their columns empty otherwise), in one read.
+var (
+	qAssertionHandshake            = assertionHandshakeQuery(`h.id = ?`)
+	qAssertionHandshakeByChallenge = assertionHandshakeQuery(`h.challenge = ?`)
+)
+
+func assertionHandshakeQuery(key string) string {
+	return `SELECT ` + aliased("h", handshakeColumns) + `, ` + joinedOptionalUserColumns + `, ` + joinedDeviceColumns + `
+	FROM handshakes h LEFT JOIN (devices d JOIN users u ON u.app_id = d.app_id AND u.id = d.user_id)
+	ON d.app_id = h.app_id AND d.credential_id = ?
+	WHERE h.app_id = ? AND ` + key + ` AND h.expires_at > ?`
+}
+
+// joinedOptionalUserColumns is joinedUserColumns for a user that may be
+// missing from the row (an outer join): empty values in place of NULL.
+const joinedOptionalUserColumns = `COALESCE(u.id, '') AS "u.id", COALESCE(u.app_id, '') AS "u.app_id",
+	COALESCE(u.external_id, '') AS "u.external_id", u.handle AS "u.handle",
+	COALESCE(u.display_name, '') AS "u.display_name", COALESCE(u.status, '') AS "u.status",
+	COALESCE(u.login_count, 0) AS "u.login_count", u.created_at AS "u.created_at",
+	u.updated_at AS "u.updated_at", u.last_login_at AS "u.last_login_at"`
+
+type assertionHandshakeRow struct {
+	H handshakeRow `db:"h"`
+	commitRow
+}
+
+// GetAssertionHandshake returns a handshake that expires after now, by ID
+// or challenge, with the device of credentialID and its user, in one read.
+func (s *Store) GetAssertionHandshake(ctx context.Context, appID string, key storage.HandshakeKey, credentialID []byte, now time.Time) (storage.Handshake, *storage.Credential, error) {
+	query, k := qAssertionHandshake, key.ID
+	if key.ID == "" {
+		query, k = qAssertionHandshakeByChallenge, key.Challenge
+	}
+	var r assertionHandshakeRow
+	if err := s.get(ctx, &r, query, bytesArg(credentialID), appID, k, timeArg(now)); err != nil {
+		return storage.Handshake{}, nil, fmt.Errorf("get assertion handshake: %w", err)
+	}
+	if r.D.ID == "" {
+		return r.H.handshake(), nil, nil
+	}
+	d, err := r.D.device()
+	if err != nil {
+		return storage.Handshake{}, nil, fmt.Errorf("get assertion handshake: %w", err)
+	}
+	return r.H.handshake(), &storage.Credential{Device: d, User: r.U.user()}, nil
+}

@@ -16,7 +16,52 @@ func handshakeTests() []test {
 		{"NotFound", testHandshakeNotFound},
 		{"Unique", testHandshakeUnique},
 		{"SameChallengeInTwoApps", testHandshakeTwoApps},
+		{"AssertionHandshake", testAssertionHandshake},
 	}
+}
+
+// An authentication's finish reads its handshake, by ID or by challenge,
+// with the asserted credential's device and user: the credential only when
+// it is the app's, the handshake never consumed, an expired or unknown
+// handshake not found whatever the credential.
+func testAssertionHandshake(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	other := newWorld(t, s) // another app, with a device of its own
+	h := mustCreateHandshake(t, s, newHandshake(w.App.ID, "", ""))
+	now := odd(0)
+	for _, key := range []storage.HandshakeKey{{ID: h.ID}, {Challenge: h.Challenge}} {
+		got, cred, err := s.GetAssertionHandshake(ctx, w.App.ID, key, w.Device.CredentialID, now)
+		mustOK(t, err, "get assertion handshake")
+		checkSame(t, "Handshake", got, h)
+		if cred == nil {
+			t.Fatalf("%+v: no credential for the app's device", key)
+		}
+		checkSame(t, "Device", cred.Device, w.Device)
+		checkSame(t, "User", cred.User, w.User)
+
+		for name, credentialID := range map[string][]byte{
+			"unknown credential": storage.RandomBytes(32), "another app's credential": other.Device.CredentialID, "no credential": nil,
+		} {
+			got, cred, err := s.GetAssertionHandshake(ctx, w.App.ID, key, credentialID, now)
+			mustOK(t, err, "get assertion handshake with "+name)
+			checkSame(t, "Handshake with "+name, got, h)
+			if cred != nil {
+				t.Errorf("%+v: %s found %+v", key, name, cred.Device)
+			}
+		}
+		_, _, err = s.GetAssertionHandshake(ctx, w.App.ID, key, w.Device.CredentialID, h.ExpiresAt)
+		requireNotFound(t, err, "expired handshake")
+		_, _, err = s.GetAssertionHandshake(ctx, other.App.ID, key, other.Device.CredentialID, now)
+		requireNotFound(t, err, "handshake of another app")
+	}
+	for _, key := range []storage.HandshakeKey{{ID: storage.NewID()}, {Challenge: "unknown"}} {
+		_, _, err := s.GetAssertionHandshake(ctx, w.App.ID, key, w.Device.CredentialID, now)
+		requireNotFound(t, err, "unknown handshake")
+	}
+	got, err := s.ConsumeHandshake(ctx, w.App.ID, h.ID, now)
+	mustOK(t, err, "consume the handshake read")
+	checkSame(t, "ConsumeHandshake", got, h)
 }
 
 func testHandshakeRoundTrip(t *testing.T, s storage.Store) {
