@@ -18,11 +18,7 @@ func (s *Service) BeginFlexAuthentication(ctx context.Context, app storage.App, 
 	if transactionID == "" {
 		return s.beginDiscoverable(ctx, app, handshakeScope{flow: storage.FlowFlex, kind: storage.KindAuthenticate})
 	}
-	t, err := s.pendingTransaction(ctx, app, transactionID, storage.KindAuthenticate, s.clock())
-	if err != nil {
-		return Handshake{}, err
-	}
-	u, devices, err := s.activeUserWithDevices(ctx, app, t.UserID)
+	t, u, devices, err := s.pendingTransactionWithUser(ctx, app, transactionID, storage.KindAuthenticate, s.clock())
 	if err != nil {
 		return Handshake{}, err
 	}

@@ -22,11 +22,7 @@ func (s *Service) BeginFlexRegistration(ctx context.Context, app storage.App, tr
 	if err != nil {
 		return Handshake{}, err
 	}
-	t, err := s.pendingTransaction(ctx, app, transactionID, storage.KindRegister, s.clock())
-	if err != nil {
-		return Handshake{}, err
-	}
-	u, devices, err := s.activeUserWithDevices(ctx, app, t.UserID)
+	t, u, devices, err := s.pendingTransactionWithUser(ctx, app, transactionID, storage.KindRegister, s.clock())
 	if err != nil {
 		return Handshake{}, err
 	}

@@ -188,26 +188,73 @@ func (s *Service) newUser(app storage.App, externalID, displayName string) stora
 // telling apart the one that never existed (or is of another kind) from the
 // one that can no longer be used.
 func (s *Service) pendingTransaction(ctx context.Context, app storage.App, id, kind string, now time.Time) (storage.Transaction, error) {
-	if id == "" {
-		return storage.Transaction{}, invalid("transaction_id is required")
-	}
-	if checkID("transaction_id", id) != nil {
-		return storage.Transaction{}, ErrTransactionNotFound
+	if err := checkTransactionID(id); err != nil {
+		return storage.Transaction{}, err
 	}
 	t, err := s.store.GetTransaction(ctx, app.ID, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Transaction{}, ErrTransactionNotFound
+	if err != nil {
+		return storage.Transaction{}, transactionReadError(err)
+	}
+	return t, checkPending(t, kind, now)
+}
+
+// pendingTransactionWithUser is pendingTransaction with the transaction's
+// user and devices, read in the same statement and refused as
+// activeUserWithDevices refuses them: what a transaction's start needs.
+func (s *Service) pendingTransactionWithUser(ctx context.Context, app storage.App, id, kind string, now time.Time) (storage.Transaction, storage.User, []storage.Device, error) {
+	if err := checkTransactionID(id); err != nil {
+		return storage.Transaction{}, storage.User{}, nil, err
+	}
+	t, u, devices, err := s.store.GetTransactionWithUser(ctx, app.ID, id)
+	if err != nil {
+		return storage.Transaction{}, storage.User{}, nil, transactionReadError(err)
+	}
+	if err := checkPending(t, kind, now); err != nil {
+		return storage.Transaction{}, storage.User{}, nil, err
+	}
+	var user storage.User
+	if u == nil {
+		// No user (gone): the read by ID says what to answer.
+		user, devices, err = s.activeUserWithDevices(ctx, app, t.UserID)
+	} else {
+		user, devices, err = activeWithDevices(*u, devices, nil)
 	}
 	if err != nil {
-		return storage.Transaction{}, fmt.Errorf("get transaction: %w", err)
+		return storage.Transaction{}, storage.User{}, nil, err
 	}
+	return t, user, devices, nil
+}
+
+// checkTransactionID refuses what cannot name a transaction.
+func checkTransactionID(id string) error {
+	if id == "" {
+		return invalid("transaction_id is required")
+	}
+	if checkID("transaction_id", id) != nil {
+		return ErrTransactionNotFound
+	}
+	return nil
+}
+
+// transactionReadError is the ceremony's error for a failed transaction
+// read.
+func transactionReadError(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrTransactionNotFound
+	}
+	return fmt.Errorf("get transaction: %w", err)
+}
+
+// checkPending refuses a transaction of another kind, or one that is no
+// longer pending.
+func checkPending(t storage.Transaction, kind string, now time.Time) error {
 	if t.Kind != kind {
-		return storage.Transaction{}, newError(CodeTransactionNotFound, "no "+kind+" transaction has this id", nil)
+		return newError(CodeTransactionNotFound, "no "+kind+" transaction has this id", nil)
 	}
 	if t.State != storage.TransactionPending || !now.Before(t.ExpiresAt) {
-		return storage.Transaction{}, ErrTransactionExpired
+		return ErrTransactionExpired
 	}
-	return t, nil
+	return nil
 }
 
 // ttl is an app's lifetime setting, or def when unset.

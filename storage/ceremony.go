@@ -100,6 +100,11 @@ type CeremonyStore interface {
 	CreateTransaction(ctx context.Context, t Transaction) error
 	// GetTransaction returns the transaction whatever its state or expiry.
 	GetTransaction(ctx context.Context, appID, id string) (Transaction, error)
+	// GetTransactionWithUser is GetTransaction with, in the same read, the
+	// transaction's user and that user's devices (ordered as ListDevices
+	// orders them): what a transaction's start needs. The user is nil
+	// when the transaction names none or it is gone.
+	GetTransactionWithUser(ctx context.Context, appID, id string) (Transaction, *User, []Device, error)
 	// CompleteTransaction moves a pending, unexpired transaction to
 	// TransactionCompleted (CompletedAt = now) and returns it; otherwise ErrNotFound.
 	CompleteTransaction(ctx context.Context, appID, id string, now time.Time) (Transaction, error)

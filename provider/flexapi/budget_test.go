@@ -15,8 +15,8 @@ import (
 // more fails with the statements listed; one that sends fewer asks for
 // the budget to be lowered, so that the gain is kept.
 const (
-	budgetAuthenticate = 8  // create transaction → start → finish → verify nonce
-	budgetRegister     = 10 // the same for a registration
+	budgetAuthenticate = 7 // create transaction → start → finish → verify nonce
+	budgetRegister     = 9 // the same for a registration
 	budgetVerifyNonce  = 1
 )
 

@@ -65,6 +65,49 @@ func (s *Store) GetTransaction(ctx context.Context, appID, id string) (storage.T
 	return r.transaction(), nil
 }
 
+// qTransactionWithUser reads a transaction with its user (if any) and the
+// user's devices: one row per device, or one with empty user or device
+// columns.
+var qTransactionWithUser = `SELECT ` + aliased("t", transactionColumns) + `, ` + joinedOptionalUserColumns + `,
+	` + joinedDeviceColumns + `
+	FROM transactions t LEFT JOIN users u ON u.app_id = t.app_id AND u.id = t.user_id
+	LEFT JOIN devices d ON d.app_id = u.app_id AND d.user_id = u.id
+	WHERE t.app_id = ? AND t.id = ? ORDER BY d.created_at, d.id`
+
+type transactionWithUserRow struct {
+	T transactionRow `db:"t"`
+	commitRow
+}
+
+// GetTransactionWithUser returns a transaction with its user and the
+// user's devices, in one read.
+func (s *Store) GetTransactionWithUser(ctx context.Context, appID, id string) (storage.Transaction, *storage.User, []storage.Device, error) {
+	var rows []transactionWithUserRow
+	if err := s.list(ctx, &rows, qTransactionWithUser, appID, id); err != nil {
+		return storage.Transaction{}, nil, nil, fmt.Errorf("get transaction with user: %w", err)
+	}
+	if len(rows) == 0 {
+		return storage.Transaction{}, nil, nil, fmt.Errorf("get transaction with user: %w", storage.ErrNotFound)
+	}
+	t := rows[0].T.transaction()
+	if rows[0].U.ID == "" {
+		return t, nil, nil, nil
+	}
+	u := rows[0].U.user()
+	devices := make([]storage.Device, 0, len(rows))
+	for i := range rows {
+		if rows[i].D.ID == "" {
+			continue // a user without devices
+		}
+		d, err := rows[i].D.device()
+		if err != nil {
+			return storage.Transaction{}, nil, nil, fmt.Errorf("get transaction with user: %w", err)
+		}
+		devices = append(devices, d)
+	}
+	return t, &u, devices, nil
+}
+
 // CompleteTransaction moves a pending transaction that expires after now to
 // completed, in one statement; anything else is ErrNotFound.
 func (s *Store) CompleteTransaction(ctx context.Context, appID, id string, now time.Time) (storage.Transaction, error) {

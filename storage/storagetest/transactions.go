@@ -14,7 +14,61 @@ func transactionTests() []test {
 		{"DuplicateID", testTransactionDuplicateID},
 		{"Complete", testTransactionComplete},
 		{"CompleteExpired", testTransactionCompleteExpired},
+		{"WithUser", testTransactionWithUser},
 	}
+}
+
+// A transaction's start reads it with its user and the user's devices, in
+// ListDevices' order; a transaction without a user comes alone.
+func testTransactionWithUser(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	w := newWorld(t, s)
+	mustCreateDevice(t, s, w.App.ID, w.User.ID)
+	devices, err := s.ListDevices(ctx, w.App.ID, w.User.ID)
+	mustOK(t, err, "list devices")
+	if len(devices) != 2 {
+		t.Fatalf("the user has %d devices, want 2", len(devices))
+	}
+	bare := mustCreateUser(t, s, w.App.ID)
+	userless := w.pendingTransaction()
+	userless.UserID = ""
+	for _, tc := range []struct {
+		name    string
+		tx      storage.Transaction
+		user    *storage.User
+		devices []storage.Device
+	}{
+		{"UserWithDevices", w.pendingTransaction(), &w.User, devices},
+		{"UserWithoutDevices", newTransaction(w.App.ID, bare.ID), &bare, []storage.Device{}},
+		{"NoUser", userless, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustCreateTransaction(t, s, tc.tx)
+			got, u, ds, err := s.GetTransactionWithUser(ctx, w.App.ID, tc.tx.ID)
+			mustOK(t, err, "get transaction with user")
+			checkSame(t, "Transaction", got, tc.tx)
+			switch {
+			case tc.user == nil && u != nil:
+				t.Fatalf("user %+v, want none", *u)
+			case tc.user != nil && u == nil:
+				t.Fatal("no user")
+			case tc.user != nil:
+				checkSame(t, "User", *u, *tc.user)
+			}
+			if len(ds) != len(tc.devices) {
+				t.Fatalf("%d devices, want %d", len(ds), len(tc.devices))
+			}
+			for i := range ds {
+				checkSame(t, "Device", ds[i], tc.devices[i])
+			}
+		})
+	}
+	other := mustCreateApp(t, s)
+	tx := mustCreateTransaction(t, s, w.pendingTransaction())
+	_, _, _, err = s.GetTransactionWithUser(ctx, other.ID, tx.ID)
+	requireNotFound(t, err, "transaction of another app")
+	_, _, _, err = s.GetTransactionWithUser(ctx, w.App.ID, storage.NewID())
+	requireNotFound(t, err, "unknown transaction")
 }
 
 func testTransactionRoundTrip(t *testing.T, s storage.Store) {
