@@ -17,7 +17,8 @@ import (
 )
 
 // maxHops bounds the redirects of one sign-in: authorize, the login page,
-// op's callback and the client's redirect URI are all it takes.
+// op's callback (for answers not given at once) and the client's
+// redirect URI are all it takes.
 const maxHops = 8
 
 // oidcFlow signs users in through an OpenID Connect client as a relying

@@ -38,7 +38,8 @@ Flows (--flow, repeatable or comma-separated; run one after the other):
   discoverable   the ceremony without a transaction, the nonce verified
   byo-auth       the start/finish API: authenticate/start, the authenticator, authenticate/finish
   oidc           a browser without a session: /authorize, the login page and its calls, the
-                 ceremony, the callback, the code exchanged, the ID token verified (go-oidc)
+                 ceremony, the redirect with the code, the code exchanged, the ID token
+                 verified (go-oidc)
   oidc-sso       a browser whose session satisfies the request: /authorize, the redirects, the
                  code exchanged, the ID token verified; no ceremony
 Each virtual user (--users, default --concurrency) registers its passkey before the warm-up;
