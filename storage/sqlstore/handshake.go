@@ -86,7 +86,9 @@ func (s *Store) getHandshake(ctx context.Context, op, query string, args ...any)
 
 // The handshake of an authentication's finish, by ID or by challenge,
 // with the asserted credential's device and user when the app has one
-// (their columns empty otherwise), in one read.
+// (their columns empty otherwise), in one read. Two outer joins, not one
+// with a parenthesised inner join: SQLite materialises that one, reading
+// every device of every app.
 var (
 	qAssertionHandshake            = assertionHandshakeQuery(`h.id = ?`)
 	qAssertionHandshakeByChallenge = assertionHandshakeQuery(`h.challenge = ?`)
@@ -94,8 +96,8 @@ var (
 
 func assertionHandshakeQuery(key string) string {
 	return `SELECT ` + aliased("h", handshakeColumns) + `, ` + joinedOptionalUserColumns + `, ` + joinedDeviceColumns + `
-	FROM handshakes h LEFT JOIN (devices d JOIN users u ON u.app_id = d.app_id AND u.id = d.user_id)
-	ON d.app_id = h.app_id AND d.credential_id = ?
+	FROM handshakes h LEFT JOIN devices d ON d.app_id = h.app_id AND d.credential_id = ?
+	LEFT JOIN users u ON u.app_id = d.app_id AND u.id = d.user_id
 	WHERE h.app_id = ? AND ` + key + ` AND h.expires_at > ?`
 }
 
