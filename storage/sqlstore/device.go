@@ -204,18 +204,30 @@ func (s *Store) userWithDevices(ctx context.Context, query, appID, key string) (
 	if len(rows) == 0 {
 		return storage.User{}, nil, storage.ErrNotFound
 	}
+	devices, err := joinedDevices(rows, func(r *commitRow) *commitRow { return r })
+	if err != nil {
+		return storage.User{}, nil, err
+	}
+	return rows[0].U.user(), devices, nil
+}
+
+// joinedDevices decodes the devices of a user read with them, one row each
+// (a row without a device: a user without devices); row finds a row's
+// user and device.
+func joinedDevices[R any](rows []R, row func(*R) *commitRow) ([]storage.Device, error) {
 	devices := make([]storage.Device, 0, len(rows))
 	for i := range rows {
-		if rows[i].D.ID == "" {
-			continue // a user without devices
+		r := row(&rows[i])
+		if r.D.ID == "" {
+			continue
 		}
-		d, err := rows[i].D.device()
+		d, err := r.D.device()
 		if err != nil {
-			return storage.User{}, nil, err
+			return nil, err
 		}
 		devices = append(devices, d)
 	}
-	return rows[0].U.user(), devices, nil
+	return devices, nil
 }
 
 // qDeviceWithUser reads a device by credential ID with its user.

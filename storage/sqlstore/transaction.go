@@ -94,16 +94,9 @@ func (s *Store) GetTransactionWithUser(ctx context.Context, appID, id string) (s
 		return t, nil, nil, nil
 	}
 	u := rows[0].U.user()
-	devices := make([]storage.Device, 0, len(rows))
-	for i := range rows {
-		if rows[i].D.ID == "" {
-			continue // a user without devices
-		}
-		d, err := rows[i].D.device()
-		if err != nil {
-			return storage.Transaction{}, nil, nil, fmt.Errorf("get transaction with user: %w", err)
-		}
-		devices = append(devices, d)
+	devices, err := joinedDevices(rows, func(r *transactionWithUserRow) *commitRow { return &r.commitRow })
+	if err != nil {
+		return storage.Transaction{}, nil, nil, fmt.Errorf("get transaction with user: %w", err)
 	}
 	return t, &u, devices, nil
 }
