@@ -54,23 +54,15 @@ func (s *Store) PlanForTest(ctx context.Context, query string, args ...any) ([]s
 		defer conn.ExecContext(context.WithoutCancel(ctx), "RESET enable_seqscan") //nolint:errcheck
 		explain = "EXPLAIN "
 	}
-	rows, err := conn.QueryContext(ctx, explain+s.db.Rebind(query), args...)
+	rows, err := conn.QueryxContext(ctx, explain+s.db.Rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
 	var plan []string
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := rows.SliceScan()
+		if err != nil {
 			return nil, err
 		}
 		plan = append(plan, fmt.Sprint(vals[len(vals)-1]))
