@@ -20,6 +20,11 @@ func outageAnswer(err error) bool {
 	if !errors.As(err, &se) {
 		return false
 	}
+	if errors.Is(se.Err, errNoRefreshToken) {
+		// No sign-in succeeds during an outage, so none issues a refresh
+		// token for the refresher; outside one this is still a failure.
+		return true
+	}
 	switch se.Code {
 	case "store_unavailable", "temporarily_unavailable", "server_error":
 		return se.Status == 503 || se.Status == 0 && se.Step == "callback"
